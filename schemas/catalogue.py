@@ -137,6 +137,12 @@ def load_catalogue() -> Catalogue:
 
 
 @cache
+def load_provinces() -> dict[str, dict[str, str]]:
+    """Read `provinces.yaml` once per process: GB/T 2260 code → name_zh, name_en, region."""
+    return _read_yaml("provinces.yaml")
+
+
+@cache
 def load_reason_codes() -> dict[str, ReasonCode]:
     """Read `reason_codes.yaml` once per process: code → ReasonCode, in the file's order."""
     return {code: ReasonCode(code=code, **entry) for code, entry in _read_yaml("reason_codes.yaml").items()}

@@ -1,0 +1,73 @@
+"""Assemble the core tables from the registry, the parsed files and the validated values.
+
+Writes them into the warehouse being built and returns the frames for checks and feedback.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+from pipelines.history import resolve_history
+from pipelines.parse import ParsedSubmissions
+from pipelines.validation import ValidatedValues
+from pipelines.warehouse import core_table_definitions, create_table, insert_frame
+from schemas.catalogue import load_catalogue, load_provinces
+from schemas.registry import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+
+def zones_table(registry: pd.DataFrame) -> pd.DataFrame:
+    """core.zones: the registry with province names and extra columns as JSON."""
+    provinces = load_provinces()
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ["region"])
+    extra = [column for column in registry.columns if column not in known]
+    zones = registry.copy()
+    zones["province_name"] = zones["province_code"].map(lambda code: provinces[code]["name_zh"])
+    zones["extra_columns"] = (
+        [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in registry[extra].to_dict("records")]
+        if extra else None
+    )
+    return zones
+
+
+def indicators_table() -> pd.DataFrame:
+    """core.indicators from the catalogue."""
+    return pd.DataFrame(
+        [
+            {"indicator_id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit, "level1": i.level1_zh,
+             "level2": i.level2_zh, "aspect": i.aspect, "direction": i.direction, "level1_en": i.level1_en,
+             "level2_en": i.level2_en}
+            for i in load_catalogue().indicators.values()
+        ]
+    )
+
+
+def load_core_tables(
+    con: duckdb.DuckDBPyConnection, registry: pd.DataFrame, parsed: ParsedSubmissions, validated: ValidatedValues
+) -> dict[str, pd.DataFrame]:
+    """Resolve precedence, create every core table in `con` and fill it; returns the tables' frames."""
+    resolved = resolve_history(con, validated.accepted)
+    rejected = pd.concat([validated.rejected, resolved["conflicts"]], ignore_index=True)
+    rejected = rejected.sort_values("cell_order", kind="stable", ignore_index=True)
+    files = parsed.files.copy()
+    files["values_accepted"] = files["file_id"].map(resolved["history"].groupby("file_id").size()).fillna(0)
+    files["values_rejected"] = files["file_id"].map(rejected.groupby("file_id").size()).fillna(0)
+    file_flags = parsed.file_warnings.assign(indicator_id=None, year=None, source_cell=None)
+    flags = pd.concat([file_flags, resolved["flags"]], ignore_index=True)
+    flags = flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
+                              kind="stable", ignore_index=True, na_position="first")
+    tables = {
+        "core.zones": zones_table(registry),
+        "core.indicators": indicators_table(),
+        "core.submission_files": files,
+        "core.observation_history": resolved["history"],
+        "core.observations": resolved["observations"],
+        "core.rejected_values": rejected,
+        "core.value_flags": flags,
+    }
+    for name, definition in core_table_definitions().items():
+        create_table(con, definition)
+        insert_frame(con, definition, tables[name])
+    return tables

@@ -1,0 +1,96 @@
+"""Read every pending submission file: the cells to validate, and each file's outcome.
+
+A file that cannot be used at all (unreadable, no data sheet, zone not identified, bad CSV
+header) is rejected whole with its reason; any other problem is judged cell by cell later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.csv_reader import read_long_csv
+from pipelines.registry import expected_in_round
+from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
+from pipelines.workbook_reader import read_workbook
+from schemas.observations import CELL_COLUMNS
+
+WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
+
+
+@dataclass
+class ParsedSubmissions:
+    """All files with their final status, the cells of the loaded ones, and file-level warnings."""
+
+    files: pd.DataFrame
+    cells: pd.DataFrame
+    file_warnings: pd.DataFrame
+
+
+def read_submission(path: Path, file_format: str, zones: ZoneLookup) -> ParsedFile:
+    """Read one file by its format; raises FileRejected when the file cannot be used."""
+    if file_format == "csv":
+        return read_long_csv(path)
+    return read_workbook(path, zones)
+
+
+def parse_submissions(inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame) -> ParsedSubmissions:
+    """Read the inventory's pending files in order; every other file keeps its status."""
+    zones = ZoneLookup.from_registry(registry)
+    files = inventory.copy()
+    files["zone_code"] = pd.Series(pd.NA, index=files.index, dtype="string")
+    cell_frames, warnings = [], []
+    for index, file in files[files["status"] == "pending"].iterrows():
+        try:
+            parsed = read_submission(raw_dir / file["path"], file["file_format"], zones)
+        except FileRejected as rejection:
+            files.loc[index, ["status", "reason", "detail"]] = ["rejected", rejection.reason, rejection.detail]
+            continue
+        except Exception as error:  # a reader bug must not stop the batch; record it on the file
+            detail = f"unexpected error while reading ({type(error).__name__}: {str(error)[:200]})"
+            files.loc[index, ["status", "reason", "detail"]] = ["rejected", "unreadable_file", detail]
+            continue
+        files.loc[index, ["status", "zone_code"]] = ["loaded", parsed.zone_code]
+        cell_frames.append(parsed.cells.assign(file_id=file["file_id"], round=file["round"], batch=file["batch"]))
+        warnings += [
+            {"file_id": file["file_id"], "round": file["round"], "batch": file["batch"],
+             "zone_code": parsed.zone_code, "flag": flag, "detail": detail}
+            for flag, detail in parsed.warnings
+        ]
+    cells = _concat_cells(cell_frames)
+    warnings += _not_expected_warnings(files, cells, registry)
+    file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)
+    return ParsedSubmissions(files, cells, file_warnings.astype({"zone_code": "string"}))
+
+
+def _concat_cells(cell_frames: list[pd.DataFrame]) -> pd.DataFrame:
+    columns = ["file_id", "round", "batch", *CELL_COLUMNS]
+    if not cell_frames:
+        empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CELL_COLUMNS.items()})
+        return empty.assign(file_id=pd.Series(dtype="int64"), round=pd.Series(dtype="int64"),
+                            batch=pd.Series(dtype="int64"), cell_order=pd.Series(dtype="int64"))[
+            [*columns, "cell_order"]]
+    cells = pd.concat(cell_frames, ignore_index=True)[columns]
+    cells = cells.astype({"file_id": "int64", "round": "int64", "batch": "int64"})
+    # Reading order (file, then position in the file) decides which of equal duplicates is kept.
+    cells["cell_order"] = range(len(cells))
+    return cells
+
+
+def _not_expected_warnings(files: pd.DataFrame, cells: pd.DataFrame, registry: pd.DataFrame) -> list[dict]:
+    """zone_not_expected for each loaded file and zone the registry does not expect in that round."""
+    pairs = cells[["file_id", "round", "batch", "zone_code"]].drop_duplicates()
+    pairs = pairs[pairs["zone_code"].isin(registry["zone_code"])]
+    warnings = []
+    for round_year, group in pairs.groupby("round"):
+        expected = set(registry.loc[expected_in_round(registry, int(round_year)), "zone_code"])
+        for pair in group[~group["zone_code"].isin(expected)].itertuples(index=False):
+            warnings.append(
+                {"file_id": pair.file_id, "round": pair.round, "batch": pair.batch, "zone_code": pair.zone_code,
+                 "flag": "zone_not_expected",
+                 "detail": f"zone {pair.zone_code} is not expected in round {round_year} "
+                 "(designated_year / removed_year of the registry)"}
+            )
+    return warnings

@@ -1,0 +1,62 @@
+"""The one settings object of a run: where raw submissions are read and where the warehouse goes.
+
+`SDZ_RAW_DIR` and `SDZ_WAREHOUSE` set the defaults, for `sdz` and for `dagster dev` alike; every
+other path (feedback, reports, the build file, the lock, Dagster's run history) is derived here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+DEFAULT_RAW_DIR = "raw"
+DEFAULT_WAREHOUSE = "warehouse/sdz.duckdb"
+
+
+class SdzSettings(ConfigurableResource):
+    """Where a run reads submissions and writes the warehouse, plus the limits of file guards."""
+
+    raw_dir: str = DEFAULT_RAW_DIR
+    warehouse: str = DEFAULT_WAREHOUSE
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_inflated_bytes: int = 200 * 1024 * 1024
+
+    @classmethod
+    def from_env(
+        cls, raw_dir: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None
+    ) -> SdzSettings:
+        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE`, else the defaults."""
+        return cls(
+            raw_dir=str(raw_dir or os.environ.get("SDZ_RAW_DIR") or DEFAULT_RAW_DIR),
+            warehouse=str(warehouse or os.environ.get("SDZ_WAREHOUSE") or DEFAULT_WAREHOUSE),
+        )
+
+    @property
+    def raw_path(self) -> Path:
+        return Path(self.raw_dir).resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        return Path(self.warehouse).resolve()
+
+    @property
+    def build_path(self) -> Path:
+        """The warehouse under construction; swapped in by the publish step when complete."""
+        path = self.warehouse_path
+        return path.with_name(f".{path.name}.building")
+
+    @property
+    def lock_path(self) -> Path:
+        path = self.warehouse_path
+        return path.with_name(f".{path.name}.lock")
+
+    @property
+    def output_dir(self) -> Path:
+        """The folder beside the warehouse file that holds feedback/ and reports/."""
+        return self.warehouse_path.parent
+
+    @property
+    def registry_path(self) -> Path:
+        return self.raw_path / "reference" / "zones.csv"

@@ -1,0 +1,68 @@
+"""What reading one submission file yields, whatever its format: the cells to validate.
+
+Readers never decide whether a value is acceptable (that is `validation`'s job); they locate the
+zone and the value cells, keep each cell's raw content and address, and refuse a file only when
+it cannot be read at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from schemas.catalogue import normalise_text
+from schemas.observations import CELL_COLUMNS
+
+
+class FileRejected(Exception):
+    """The whole file is refused; `reason` is a file-level reason code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class ZoneLookup:
+    """The registry as the readers need it: names by code and codes by normalised name."""
+
+    names_by_code: dict[str, str]
+    codes_by_name: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.codes_by_name = {normalise_text(name): code for code, name in self.names_by_code.items()}
+
+    @classmethod
+    def from_registry(cls, registry: pd.DataFrame) -> ZoneLookup:
+        return cls(dict(zip(registry["zone_code"], registry["zone_name"], strict=True)))
+
+
+@dataclass
+class ParsedFile:
+    """What one readable file holds: its zone (if one), file-level warnings and the cells."""
+
+    zone_code: str | None
+    cells: pd.DataFrame
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (flag, detail)
+
+
+def cells_frame(records: list[dict]) -> pd.DataFrame:
+    """Cells as a frame with the columns and dtypes of CELL_COLUMNS."""
+    frame = pd.DataFrame.from_records(records, columns=list(CELL_COLUMNS))
+    return frame.astype(CELL_COLUMNS)
+
+
+def format_number(number: float) -> str:
+    """A number as a spreadsheet shows it: 15802.0 → '15802', 3.18 → '3.18'."""
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def normalise_zone_code(value: object) -> str:
+    """A zone code as written (text or a number such as 320583.0) → '320583'."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return normalise_text(str(value)).upper()

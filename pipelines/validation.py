@@ -1,0 +1,147 @@
+"""Apply the value rules to the cells read from all submissions: accepted values and rejections.
+
+Every non-missing cell ends in exactly one of the two frames (the accounting identity of the
+contract). Rules are the pandera `candidate_schema`; its failure cases become rejections with the
+reason code the failing check is named after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from pipelines.values import convert_units, missing_mask, parse_integers, parse_numbers, parse_years
+from schemas.catalogue import load_catalogue
+from schemas.observations import NULL_REASONS, REASON_PRIORITY, candidate_schema
+
+ACCEPTED_COLUMNS = ["file_id", "round", "batch", "zone_code", "indicator_id", "year", "value", "source_sheet",
+                    "source_cell", "cell_order"]
+REJECTED_COLUMNS = ["file_id", "round", "batch", "zone_code", "indicator_id", "year", "raw_value", "reason", "detail",
+                    "source_sheet", "source_cell", "cell_order"]
+
+
+@dataclass
+class ValidatedValues:
+    """The outcome of validation: accepted values (catalogue unit) and rejected cells."""
+
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    missing_cells: int
+
+
+def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValues:
+    """Validate cells (the readers' columns plus file_id, round, batch, cell_order)."""
+    catalogue = load_catalogue()
+    cells = cells.reset_index(drop=True)
+    is_missing = missing_mask(cells["raw_value"]) & cells["number"].isna()
+    # A formula without a value is a problem even though the cell looks empty.
+    is_missing &= cells["row_reason"].isna()
+    cells = cells[~is_missing].reset_index(drop=True)
+
+    indicator_id = parse_integers(cells["indicator_raw"])
+    known_indicator = indicator_id.isin(list(catalogue.indicators)).fillna(False).astype(bool)
+    suffix = indicator_id.map(_unit_sign_of).astype("string").where(known_indicator, "")
+    upper = indicator_id.map(lambda i: catalogue.indicators[i].upper_limit if i in catalogue.indicators else None)
+    factor = _unit_factors(indicator_id, cells["unit"], known_indicator)
+    number = parse_numbers(cells["raw_value"], cells["number"], suffix)
+    candidates = pd.DataFrame(
+        {
+            "zone_code": cells["zone_code"].astype("string"),
+            "indicator_id": indicator_id,
+            "year": parse_years(cells["year_raw"]),
+            "round": cells["round"].astype("int64"),
+            "unit_factor": factor,
+            "value": convert_units(number, factor.fillna(1.0)),
+            "upper_limit": upper.astype("float64"),
+        }
+    )
+    reasons = _reasons(candidates, cells, known_zones)
+    accepted_mask = reasons.isna()
+    base = pd.DataFrame(
+        {
+            "file_id": cells["file_id"].astype("int64"),
+            "round": cells["round"].astype("int64"),
+            "batch": cells["batch"].astype("int64"),
+            "zone_code": candidates["zone_code"],
+            "indicator_id": candidates["indicator_id"],
+            "year": candidates["year"],
+            "source_sheet": cells["source_sheet"],
+            "source_cell": cells["source_cell"],
+            "cell_order": cells["cell_order"].astype("int64"),
+        }
+    )
+    accepted = base[accepted_mask].assign(value=candidates["value"][accepted_mask])
+    accepted = accepted.astype({"indicator_id": "int64", "year": "int64"})[ACCEPTED_COLUMNS]
+    rejected = base[~accepted_mask].assign(
+        raw_value=cells["raw_value"][~accepted_mask],
+        reason=reasons[~accepted_mask],
+        detail=_details(candidates, cells, reasons)[~accepted_mask],
+    )[REJECTED_COLUMNS]
+    return ValidatedValues(accepted.reset_index(drop=True), rejected.reset_index(drop=True), int(is_missing.sum()))
+
+
+def _unit_sign_of(indicator_id: object) -> str:
+    indicator = load_catalogue().indicators.get(indicator_id)
+    return {"percent": "%", "permille": "‰"}.get(indicator.unit_kind, "") if indicator else ""
+
+
+def _unit_factors(indicator_id: pd.Series, unit: pd.Series, known: pd.Series) -> pd.Series:
+    """The conversion factor of each cell's unit, NaN where there is none (or the indicator is unknown)."""
+    catalogue = load_catalogue()
+    pairs = pd.DataFrame({"indicator_id": indicator_id, "unit": unit.fillna("")})[known]
+    factors = {
+        (i, u): catalogue.conversion_factor(int(i), u)
+        for i, u in pairs.drop_duplicates().itertuples(index=False)
+    }
+    looked_up = [factors.get((i, u)) if k else 1.0 for i, u, k in zip(indicator_id, unit.fillna(""), known, strict=True)]
+    return pd.Series(looked_up, index=indicator_id.index, dtype="float64")
+
+
+def _reasons(candidates: pd.DataFrame, cells: pd.DataFrame, known_zones: list[str]) -> pd.Series:
+    """Each cell's reason code, or <NA> when it is accepted."""
+    failures = []
+    try:
+        candidate_schema(known_zones).validate(candidates, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases.dropna(subset=["index"])
+        reason = cases["check"].astype(str)
+        is_null = reason == "not_nullable"
+        reason = reason.where(~is_null, cases["column"].map(NULL_REASONS))
+        failures.append(pd.DataFrame({"index": cases["index"].astype("int64"), "reason": reason}))
+    preset = cells["row_reason"].dropna()
+    failures.append(pd.DataFrame({"index": preset.index.astype("int64"), "reason": preset.astype(str)}))
+    found = pd.concat(failures, ignore_index=True)
+    found = found[found["reason"].isin(REASON_PRIORITY)]
+    found["rank"] = found["reason"].map({code: rank for rank, code in enumerate(REASON_PRIORITY)})
+    first = found.sort_values(["index", "rank"]).drop_duplicates("index")
+    reasons = pd.Series(pd.NA, index=candidates.index, dtype="string")
+    reasons.loc[first["index"].to_numpy()] = first["reason"].to_numpy()
+    return reasons
+
+
+def _details(candidates: pd.DataFrame, cells: pd.DataFrame, reasons: pd.Series) -> pd.Series:
+    """A sentence per rejected cell saying what is wrong with it."""
+    catalogue = load_catalogue()
+    unit_expected = candidates["indicator_id"].map(
+        lambda i: catalogue.indicators[i].unit if i in catalogue.indicators else ""
+    )
+    text = {
+        "unknown_zone": "zone code " + cells["zone_code"].fillna("(blank)") + " is not in the registry",
+        "unknown_indicator": "indicator " + cells["indicator_raw"].fillna("(blank)") + " is not one of 1–16",
+        "year_out_of_range": "year " + cells["year_raw"].fillna("(blank)") + " is outside 2009–"
+        + (candidates["round"] - 1).astype(str) + " collected by round " + candidates["round"].astype(str),
+        "unit_mismatch": "unit " + cells["unit"].fillna("") + " has no exact conversion to "
+        + unit_expected.astype(str),
+        "not_a_number": "'" + cells["raw_value"].fillna("") + "' does not read as a number",
+        "negative_value": "value " + candidates["value"].astype(str) + " is below zero",
+        "out_of_range": "value " + candidates["value"].astype(str) + " is above "
+        + candidates["upper_limit"].astype(str) + " " + unit_expected.astype(str),
+    }
+    detail = pd.Series(np.nan, index=reasons.index, dtype="object")
+    for reason, sentence in text.items():
+        detail = detail.where((reasons != reason).fillna(True), sentence)
+    detail = detail.where(cells["row_detail"].isna(), cells["row_detail"])
+    return detail.astype("string")

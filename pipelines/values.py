@@ -1,0 +1,69 @@
+"""Turn cell contents as written into numbers (contract 4c), vectorised over whole columns.
+
+A value is a number, or text that reads as one after NFKC normalisation (full-width digits,
+signs and points), removing white space and thousands separators; a trailing `%` is allowed for
+percentage indicators (and `‰` for per-mille ones). Missing markers mean "not reported".
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from schemas.catalogue import load_catalogue
+
+NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+INTEGER_PATTERN = re.compile(r"\d+(?:\.0*)?")
+YEAR_PATTERN = r"((?:19|20)\d\d)(?:\.0*)?年?"
+
+
+def normalised_text(raw: pd.Series) -> pd.Series:
+    """NFKC-normalised text without white space or thousands separators."""
+    text = raw.fillna("").astype("string").str.normalize("NFKC")
+    return text.str.replace(r"[\s,]+", "", regex=True).str.replace("\u2212", "-", regex=False)
+
+
+def missing_mask(raw: pd.Series) -> pd.Series:
+    """True where the cell holds a missing marker (empty, —, /, 无, NA, …)."""
+    return normalised_text(raw).str.upper().isin(load_catalogue().missing_markers).astype(bool)
+
+
+def parse_numbers(raw: pd.Series, number: pd.Series, suffix_allowed: pd.Series) -> pd.Series:
+    """The number each cell holds (NaN when it is not one).
+
+    `number` carries the cell's numeric value where the workbook stored one; `suffix_allowed`
+    holds the unit sign ('%' or '‰') a value may end with, or '' where none is allowed.
+    """
+    text = normalised_text(raw)
+    suffix = suffix_allowed.fillna("").astype("string")
+    has_suffix = (suffix != "") & (text.str.len() > 1) & (text.str[-1:] == suffix)
+    text = text.where(~has_suffix, text.str[:-1])
+    readable = text.str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool)
+    parsed = pd.to_numeric(text.where(readable), errors="coerce").astype("float64")
+    with_number = number.notna()
+    return parsed.where(~with_number, number).astype("float64")
+
+
+def parse_integers(raw: pd.Series) -> pd.Series:
+    """Whole numbers as written ('7', '7.0', '１７') → Int64; anything else → <NA>."""
+    text = normalised_text(raw)
+    readable = text.str.fullmatch(INTEGER_PATTERN.pattern).fillna(False).astype(bool)
+    return pd.to_numeric(text.where(readable), errors="coerce").astype("Int64")
+
+
+def parse_years(raw: pd.Series) -> pd.Series:
+    """Years as written ('2013', '2013年', 2013.0) → Int64; anything else → <NA>."""
+    extracted = normalised_text(raw).str.extract(f"^{YEAR_PATTERN}$", expand=False)
+    return pd.to_numeric(extracted, errors="coerce").astype("Int64")
+
+
+def convert_units(values: pd.Series, factors: pd.Series) -> pd.Series:
+    """values × factor, rounded as a single operation.
+
+    A factor below one (元 → 万元: 0.0001) is applied as a division by its exact integer
+    inverse, so 15802 元 becomes exactly the float 1.5802 that typing "1.5802" gives.
+    """
+    inverse = np.where(factors < 1, np.round(1 / factors.where(factors > 0, 1)), 1.0)
+    return pd.Series(np.where(factors < 1, values / inverse, values * factors), index=values.index, dtype="float64")

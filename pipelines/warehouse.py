@@ -1,0 +1,111 @@
+"""The DuckDB warehouse file: built beside the published one, then swapped in whole.
+
+An analyst's read-only session keeps reading the published file while a run builds the next one;
+`publish` replaces it atomically (`os.replace`) only when the build is complete, so a failed or
+killed run leaves the previous warehouse intact. A lock file serialises runs on one warehouse.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import yaml
+
+
+class WarehouseBusy(Exception):
+    """Another run holds the warehouse's lock."""
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    """A warehouse table: its qualified name, description and (column, type, description) triples."""
+
+    name: str
+    description: str
+    columns: tuple[tuple[str, str, str], ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column for column, _type, _description in self.columns]
+
+
+def core_table_definitions() -> dict[str, TableDefinition]:
+    """The core tables as declared in `schemas/core_tables.yaml`."""
+    declared = yaml.safe_load(resources.files("schemas").joinpath("core_tables.yaml").read_text(encoding="utf-8"))
+    return {
+        name: TableDefinition(
+            name, table["description"], tuple((column, spec[0], spec[1]) for column, spec in table["columns"].items())
+        )
+        for name, table in declared.items()
+    }
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal; COMMENT ON takes no parameters, so comments are quoted here."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: TableDefinition) -> None:
+    """CREATE the table (schema too) with a comment on the table and on every column."""
+    schema = table.name.split(".")[0]
+    con.execute(f"create schema if not exists {schema}")
+    columns = ", ".join(f"{column} {sql_type}" for column, sql_type, _ in table.columns)
+    con.execute(f"create or replace table {table.name} ({columns})")
+    con.execute(f"comment on table {table.name} is {quote_literal(table.description)}")
+    for column, _type, description in table.columns:
+        con.execute(f"comment on column {table.name}.{column} is {quote_literal(description)}")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: TableDefinition, frame: pd.DataFrame) -> int:
+    """Append a frame's columns (by name) to the table; returns the number of rows."""
+    names = table.column_names
+    for column in names:
+        if column not in frame.columns:
+            frame = frame.assign(**{column: None})
+    con.register("incoming_frame", frame[names])
+    try:
+        con.execute(f"insert into {table.name} ({', '.join(names)}) select {', '.join(names)} from incoming_frame")
+    finally:
+        con.unregister("incoming_frame")
+    return len(frame)
+
+
+def open_build(build_path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a fresh build file (a stale one from a killed run is discarded)."""
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    return duckdb.connect(str(build_path))
+
+
+def publish(build_path: Path, warehouse_path: Path) -> None:
+    """Swap the complete build in as the warehouse, atomically."""
+    with duckdb.connect(str(build_path)) as con:
+        con.execute("checkpoint")
+    os.replace(build_path, warehouse_path)
+
+
+@contextmanager
+def run_lock(lock_path: Path) -> Iterator[None]:
+    """Hold the warehouse's run lock; raises WarehouseBusy at once when another run holds it."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WarehouseBusy(
+                f"another sdz run is writing {lock_path.name.removeprefix('.').removesuffix('.lock')} "
+                f"(lock {lock_path}); wait for it to finish and run again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
