@@ -13,8 +13,9 @@ import pandas as pd
 from pipelines.history import resolve_history
 from pipelines.parse import ParsedSubmissions
 from pipelines.validation import ValidatedValues
-from pipelines.warehouse import core_table_definitions, create_table, insert_frame
+from pipelines.warehouse import create_table, insert_frame
 from schemas.catalogue import load_catalogue, load_provinces
+from schemas.core_tables import core_table_definitions
 from schemas.registry import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 

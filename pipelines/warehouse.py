@@ -11,41 +11,16 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import yaml
+
+from schemas.core_tables import TableDefinition
 
 
 class WarehouseBusy(Exception):
     """Another run holds the warehouse's lock."""
-
-
-@dataclass(frozen=True)
-class TableDefinition:
-    """A warehouse table: its qualified name, description and (column, type, description) triples."""
-
-    name: str
-    description: str
-    columns: tuple[tuple[str, str, str], ...]
-
-    @property
-    def column_names(self) -> list[str]:
-        return [column for column, _type, _description in self.columns]
-
-
-def core_table_definitions() -> dict[str, TableDefinition]:
-    """The core tables as declared in `schemas/core_tables.yaml`."""
-    declared = yaml.safe_load(resources.files("schemas").joinpath("core_tables.yaml").read_text(encoding="utf-8"))
-    return {
-        name: TableDefinition(
-            name, table["description"], tuple((column, spec[0], spec[1]) for column, spec in table["columns"].items())
-        )
-        for name, table in declared.items()
-    }
 
 
 def quote_literal(text: str) -> str:

@@ -1,0 +1,124 @@
+"""`sdz`: the command line of stewards and analysts (contract section 1).
+
+    sdz run [--raw DIR] [--warehouse FILE]    ingest, rebuild, publish (the Dagster asset graph)
+    sdz validate FILE...                      check files without touching any warehouse
+    sdz index --data CSV --method YAML --out CSV [--sensitivity N]
+    sdz demo DIR                              write the synthetic demo submissions
+
+Exit status: 0 done; 1 `validate` found values that would be rejected (or a run's checks failed);
+2 cannot run (bad arguments, invalid registry, unwritable or busy warehouse).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="sdz: monitoring data pipeline and warehouse.")
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def run(
+    raw: Annotated[Path | None, typer.Option(help="raw folder (default: $SDZ_RAW_DIR or raw/)")] = None,
+    warehouse: Annotated[Path | None, typer.Option(help="warehouse file (default: $SDZ_WAREHOUSE or "
+                                                   "warehouse/sdz.duckdb)")] = None,
+) -> None:
+    """Ingest every submission under the raw folder, rebuild the warehouse and publish it."""
+    from pipelines.runner import RunFailed, run_pipeline
+    from pipelines.settings import SdzSettings
+    from pipelines.summary import print_summary
+
+    settings = SdzSettings.from_env(raw, warehouse)
+    started = time.perf_counter()
+    try:
+        summary = run_pipeline(settings)
+    except RunFailed as failure:
+        raise fail(str(failure), failure.exit_code) from None
+    print_summary(summary, console)
+    console.print(f"Warehouse: {settings.warehouse_path}  ({time.perf_counter() - started:.1f} s)")
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="submission files (.xlsx, .xlsm, .xls, .csv)")],
+    registry: Annotated[Path | None, typer.Option(help="zone registry (default: <raw>/reference/zones.csv)")] = None,
+    round_year: Annotated[int | None, typer.Option("--round", help="round the files belong to (default: from "
+                                                   "the <round>/batch-N folder or a year in the file name)")] = None,
+) -> None:
+    """Check files against the template and the value rules; touches no warehouse."""
+    from pipelines.registry import RegistryError, read_registry
+    from pipelines.settings import SdzSettings
+    from pipelines.validate_files import print_report, validate_files
+
+    registry_path = registry or SdzSettings.from_env().registry_path
+    try:
+        zones = read_registry(registry_path)
+    except RegistryError as error:
+        raise fail(str(error)) from None
+    rounds = {}
+    for file in files:
+        if not file.is_file():
+            raise fail(f"{file}: no such file")
+        found = round_year or round_of(file)
+        if found is None:
+            raise fail(f"{file}: cannot tell the round (no <round>/batch-N folder or year in the name); pass --round")
+        rounds[file] = found
+    report = validate_files(rounds, zones)
+    print_report(report, console)
+    raise typer.Exit(1 if report.rejected_anything else 0)
+
+
+def round_of(path: Path) -> int | None:
+    """The round of a file: its <round>/batch-N folder, else a year in its name."""
+    parts = path.resolve().parts
+    for folder, child in zip(parts, parts[1:], strict=False):
+        if re.fullmatch(r"(19|20)\d\d", folder) and re.fullmatch(r"batch-\d+", child):
+            return int(folder)
+    match = re.search(r"(?<!\d)(20\d\d)(?!\d)", path.name)
+    return int(match.group(1)) if match else None
+
+
+@app.command()
+def index(
+    data: Annotated[Path, typer.Option(help="long CSV: unit,year,indicator,value")],
+    method: Annotated[Path, typer.Option(help="method file (YAML, contract section 7)")],
+    out: Annotated[Path, typer.Option(help="output CSV: unit,year,node,score")],
+    sensitivity: Annotated[int, typer.Option(help="runs of the weight / normalisation sensitivity analysis")] = 0,
+) -> None:
+    """Compute a composite index from long data with a method file."""
+    from pipelines.index_engine import index_command
+
+    raise typer.Exit(index_command(data, method, out, sensitivity))
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Argument(help="folder to write the synthetic raw folder into")]) -> None:
+    """Write the deterministic synthetic demo submissions (clearly labelled, never real data)."""
+    from pipelines.demo import generate_demo
+
+    try:
+        summary = generate_demo(directory)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    console.print(f"Synthetic demo written to {directory}: {summary}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,605 @@
+"""Deterministic generator of synthetic demo submissions: a complete, clearly labelled raw/ folder.
+
+`generate_demo(raw_dir, seed)` writes the zone registry, the 2014 round (batch 1 and the supplementary
+batch 2) and the first batch of the 2015 round in the office's workbook template and as long CSVs, with
+the typical submission errors of domain.md injected on purpose. Every injection is recorded in
+`demo_manifest.json` with the reason code the pipeline should produce. Zone names and values are
+invented; the composition of the registry (157 zones, 30 provinces, 76/55/26 by region, 77/51/23/6 by
+type, two special and three removed zones) matches the programme office's 2014 report. The same seed
+gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import random
+import shutil
+import sys
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import tostring
+
+from schemas.catalogue import load_catalogue
+
+README_NAME = "SYNTHETIC_DEMO_README.md"
+MANIFEST_NAME = "demo_manifest.json"
+FIXED_TIME = datetime(2014, 6, 30, 9, 0, 0)
+ZIP_TIME = (2014, 6, 30, 9, 0, 0)
+FIRST_YEAR = 2009
+SHEET = "监测数据"
+TITLE = "国家可持续发展实验区创新能力监测数据表（{round}年度）【合成演示数据 synthetic demo】"
+CSV_HEADER = ("zone_code", "indicator", "year", "value", "unit", "note")
+REGISTRY_HEADER = ("zone_code", "zone_name", "province_code", "zone_type", "type_evaluation", "designated_year",
+                   "removed_year")
+
+# GB/T 2260 code: (province, seat used in invented names ("" for municipalities), active zones)
+PROVINCES = {
+    11: ("北京市", "", 3), 12: ("天津市", "", 3), 13: ("河北省", "石家庄", 6), 14: ("山西省", "太原", 5),
+    15: ("内蒙古自治区", "呼和浩特", 2), 21: ("辽宁省", "沈阳", 6), 22: ("吉林省", "长春", 5),
+    23: ("黑龙江省", "哈尔滨", 6), 31: ("上海市", "", 5), 32: ("江苏省", "苏州", 12), 33: ("浙江省", "杭州", 8),
+    34: ("安徽省", "合肥", 7), 35: ("福建省", "福州", 5), 36: ("江西省", "南昌", 6), 37: ("山东省", "潍坊", 14),
+    41: ("河南省", "郑州", 9), 42: ("湖北省", "武汉", 9), 43: ("湖南省", "长沙", 8), 44: ("广东省", "广州", 10),
+    45: ("广西壮族自治区", "南宁", 3), 46: ("海南省", "海口", 4), 50: ("重庆市", "", 3), 51: ("四川省", "成都", 4),
+    52: ("贵州省", "贵阳", 2), 53: ("云南省", "昆明", 3), 61: ("陕西省", "西安", 3), 62: ("甘肃省", "兰州", 2),
+    63: ("青海省", "西宁", 1), 64: ("宁夏回族自治区", "银川", 1), 65: ("新疆维吾尔自治区", "乌鲁木齐", 2),
+}
+EAST = {11, 12, 13, 21, 31, 32, 33, 35, 37, 44, 46}
+CENTRAL = {14, 22, 23, 34, 36, 41, 42, 43}
+MUNICIPALITIES = {11, 12, 31, 50}
+TYPE_COUNTS = {"county": 77, "district": 51, "prefecture": 23, "township": 6}
+TYPE_SUFFIX = {"county": "县", "district": "区", "prefecture": "市", "township": "镇"}
+SPECIAL_ZONES = (("山东省黄河三角洲", 37, "prefecture"), ("山东省潍坊市高新技术产业开发区", 37, "district"))
+REMOVED_ZONES = (("天津市大港区", 12, "district"), ("广东省顺德市容桂镇", 44, "township"),
+                 ("重庆市万州区龙宝移民开发区", 50, "district"))
+
+# Generative model per indicator: scale of the plausible range, position in it, weight of the zone's
+# development and size, growth kind (relative or absolute per year) and growth range.
+MODELS = {
+    1: ("log", 0.35, 0.12, 0.15, "rel", (0.08, 0.22)), 2: ("lin", 0.30, 0.10, 0.0, "abs", (0.02, 0.15)),
+    3: ("log", 0.45, 0.15, 0.0, "rel", (0.06, 0.18)), 4: ("log", 0.50, 0.12, 0.15, "rel", (0.05, 0.15)),
+    5: ("lin", 0.35, 0.12, 0.0, "abs", (0.3, 1.5)), 6: ("log", 0.45, 0.15, 0.12, "rel", (0.10, 0.30)),
+    7: ("log", 0.35, 0.12, 0.03, "rel", (0.08, 0.15)), 8: ("log", 0.45, 0.05, 0.15, "rel", (0.03, 0.12)),
+    9: ("lin", 0.40, -0.12, 0.0, "rel", (-0.08, -0.03)), 10: ("lin", 0.50, -0.12, 0.0, "abs", (-0.08, 0.04)),
+    11: ("log", 0.60, -0.12, 0.0, "rel", (-0.12, -0.05)), 12: ("lin", 0.20, 0.15, 0.0, "rel", (0.09, 0.13)),
+    13: ("lin", 0.20, 0.12, 0.0, "rel", (0.10, 0.15)), 14: ("lin", 0.45, 0.15, 0.0, "abs", (0.4, 1.5)),
+    15: ("log", 0.40, -0.12, 0.0, "rel", (-0.06, -0.03)), 16: ("lin", 0.70, 0.05, 0.0, "abs", (-0.8, 1.0)),
+}
+REGION_DEVELOPMENT = {"east": 0.6, "central": 0.0, "west": -0.6}
+TYPE_SIZE = {"prefecture": 1.0, "district": 0.0, "county": -0.2, "township": -1.2}
+URBAN_OFFSET = {"district": 0.25, "prefecture": 0.05, "county": -0.1, "township": -0.15}
+INSTRUCTIONS = ("填表说明（合成演示数据 synthetic demo）", "1. 请按序号逐项填写各年度数据，金额单位为万元。",
+                "2. 未获得的数据请填“—”。", "3. 请勿修改序号、单位和表头。")
+CN_DIGITS = "零一二三四五六七八九"
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One row of the registry."""
+
+    code: str
+    name: str
+    province_code: int
+    zone_type: str
+    type_evaluation: bool
+    designated_year: int
+    removed_year: int | None = None
+
+    @property
+    def region(self) -> str:
+        """east, central or west, from the province code."""
+        return "east" if self.province_code in EAST else "central" if self.province_code in CENTRAL else "west"
+
+
+@dataclass
+class Formula:
+    """A formula `=<cell of ref_year>*factor`, written by openpyxl without a cached value."""
+
+    ref_year: int
+    factor: float
+
+
+@dataclass
+class Layout:
+    """How a workbook is laid out: the office's template and the variants zones make of it."""
+
+    year_style: str = "number"  # number | text ("2009") | nian ("2009年")
+    columns: tuple[str, ...] = ("seq", "level1", "level2", "name", "unit", "years", "note")
+    row_order: tuple[int, ...] | None = None
+    unit_in_name: bool = False
+    two_level_header: bool = False
+    code_in_one_cell: bool = False
+    instructions_first: bool = False
+    name_header: str = "指标名称"
+    show_code: bool = True
+    shown_name: str | None = None  # None: the registry name; "": no name
+
+
+@dataclass
+class Submission:
+    """One file of one zone: the cells as written and what the pipeline should accept from them."""
+
+    zone: Zone
+    round: int
+    batch: int
+    fmt: str
+    file_name: str
+    years: list[int]
+    cells: dict[int, dict[int, Any]]
+    accepted: dict[tuple[int, int], float | None]
+    units: dict[int, str] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    layout: Layout = field(default_factory=Layout)
+    entries: list[dict] = field(default_factory=list)
+    file_reason: str | None = None
+    encoding: str = "utf-8"
+    csv_header: tuple[str, ...] = CSV_HEADER
+    extra_lines: list[tuple[list[str], dict]] = field(default_factory=list)
+    tracked: set[tuple[int, int]] = field(default_factory=set)
+    revision_kind: str = "correction"
+    copies: list[str] = field(default_factory=list)
+    truncate: bool = False
+
+    @property
+    def path(self) -> str:
+        """Path relative to raw_dir."""
+        return f"{self.round}/batch-{self.batch}/{self.file_name}"
+
+
+@dataclass
+class Context:
+    """State of one generation: randomness, registry, true series, values in force, files, manifest."""
+
+    rng: random.Random
+    zones: list[Zone]
+    truth: dict[str, dict[int, dict[int, float]]]
+    in_force: dict[tuple[str, int, int], float] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    entries: list[dict] = field(default_factory=list)
+    issues: dict[str, tuple[str, list[tuple[int, int]], str]] = field(default_factory=dict)
+    submitters: dict[str, set[str]] = field(default_factory=dict)
+
+
+# --- registry ------------------------------------------------------------------------------------------------------
+
+def cn_number(n: int) -> str:
+    """Chinese numeral for 1 … 99."""
+    if n < 10:
+        return CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
+
+
+def _invented_name(province: int, number: int, zone_type: str) -> str:
+    """Province + invented place, e.g. 江苏省苏州市演示一县; prefecture-level zones as 江苏省演示三市."""
+    province_name, seat, _ = PROVINCES[province]
+    place = f"演示{cn_number(number)}{TYPE_SUFFIX[zone_type]}"
+    return province_name + place if zone_type == "prefecture" or not seat else f"{province_name}{seat}市{place}"
+
+
+def _generic_types(rng: random.Random, provinces: list[int]) -> list[str]:
+    """Zone types for the ordinary zones: districts in the municipalities, the rest shuffled."""
+    pool = Counter(TYPE_COUNTS)
+    for _, _, zone_type in SPECIAL_ZONES:
+        pool[zone_type] -= 1
+    pool["district"] -= sum(p in MUNICIPALITIES for p in provinces)
+    rest = [zone_type for zone_type in TYPE_COUNTS for _ in range(pool[zone_type])]
+    rng.shuffle(rest)
+    remaining = iter(rest)
+    return ["district" if p in MUNICIPALITIES else next(remaining) for p in provinces]
+
+
+def build_registry(rng: random.Random) -> list[Zone]:
+    """The 157 active zones plus the three removed ones, sorted by code."""
+    generic = [p for p, (_, _, count) in PROVINCES.items()
+               for _ in range(count - sum(s[1] == p for s in SPECIAL_ZONES))]
+    specs = []  # (province, name, type, type_evaluation, removed_year)
+    counters: Counter[int] = Counter()
+    for province, zone_type in zip(generic, _generic_types(rng, generic), strict=True):
+        counters[province] += 1
+        specs.append((province, _invented_name(province, counters[province], zone_type), zone_type, True, None))
+    specs += [(p, name, zone_type, False, None) for name, p, zone_type in SPECIAL_ZONES]
+    specs += [(p, name, zone_type, True, 2014) for name, p, zone_type in REMOVED_ZONES]
+    numbers = {p: sorted(rng.sample(range(101, 9000), sum(s[0] == p for s in specs))) for p in PROVINCES}
+    zones = []
+    for province, name, zone_type, evaluated, removed in sorted(specs, key=lambda s: s[0]):
+        code = f"{province}{numbers[province].pop(0):04d}"
+        designated = rng.randint(1986, 2005 if removed else 2013)
+        zones.append(Zone(code, name, province, zone_type, evaluated, designated, removed))
+    return sorted(zones, key=lambda z: z.code)
+
+
+def registry_csv(zones: list[Zone]) -> bytes:
+    """`reference/zones.csv` as UTF-8 bytes."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(REGISTRY_HEADER)
+    for z in zones:
+        writer.writerow([z.code, z.name, f"{z.province_code}", z.zone_type, str(z.type_evaluation).lower(),
+                         z.designated_year, z.removed_year or ""])
+    return buf.getvalue().encode("utf-8")
+
+
+# --- true series ---------------------------------------------------------------------------------------------------
+
+def _indicator_series(indicator_id: int, dev: float, size: float, offset: float,
+                      rng: random.Random) -> dict[int, float]:
+    """2009 … 2014 values of one indicator for one zone, rounded like the template."""
+    indicator = load_catalogue().indicators[indicator_id]
+    scale, p0, w_dev, w_size, growth, (g_lo, g_hi) = MODELS[indicator_id]
+    lo, hi = indicator.plausible
+    position = p0 + w_dev * dev + w_size * size + offset + rng.gauss(0, 0.05)
+    if scale == "log":
+        lo = max(lo, 1.0) if lo == 0 else lo
+        value = lo * (hi / lo) ** min(max(position, 0.3), 0.8)
+    else:
+        value = lo + (hi - lo) * min(max(position, 0.05), 0.8)
+    rate = rng.uniform(g_lo, g_hi)
+    series = {}
+    for year in range(FIRST_YEAR, 2015):
+        if indicator.upper_limit == 100.0:
+            value = min(value, 99.5)
+        series[year] = int(round(value)) if hi >= 1000 else round(value, 2)
+        noise = rng.gauss(0, 0.01 if growth == "rel" else 0.2 * (g_hi - g_lo))
+        value = value * (1 + rate + noise) if growth == "rel" else max(value + rate + noise, 0.1)
+    return series
+
+
+def build_series(zones: list[Zone], rng: random.Random) -> dict[str, dict[int, dict[int, float]]]:
+    """The true series of every zone: a latent development level and size drive all 16 indicators."""
+    truth = {}
+    for zone in zones:
+        dev = rng.gauss(REGION_DEVELOPMENT[zone.region], 0.8) + (0.3 if zone.zone_type == "district" else 0.0)
+        size = rng.gauss(TYPE_SIZE[zone.zone_type], 0.6)
+        truth[zone.code] = {
+            i: _indicator_series(i, dev, size, URBAN_OFFSET[zone.zone_type] if i == 14 else 0.0, rng)
+            for i in sorted(load_catalogue().indicators)
+        }
+    return truth
+
+
+# --- submissions and injected errors -------------------------------------------------------------------------------
+
+def new_submission(ctx: Context, zone: Zone, rnd: int, batch: int, fmt: str = "xlsx",
+                   keys: set[tuple[int, int]] | None = None) -> Submission:
+    """A correct file of `zone` for round `rnd`; with `keys`, only those cells are filled (a partial resubmission)."""
+    years = list(range(FIRST_YEAR, rnd))
+    cells = {i: {y: ctx.truth[zone.code][i][y] if keys is None or (i, y) in keys else None for y in years}
+             for i in sorted(load_catalogue().indicators)}
+    accepted = {(i, y): float(v) if v is not None else None for i, row in cells.items() for y, v in row.items()}
+    name = f"{zone.name}_{rnd}年第{cn_number(batch)}批.{fmt}"
+    return Submission(zone, rnd, batch, fmt, name, years, cells, accepted)
+
+
+def add_entry(sub: Submission, kind: str, expected: str, ind: int | None = None, year: int | None = None,
+              raw: Any = None, value: float | None = None) -> dict:
+    """Record one expectation about `sub` in the manifest (file, sheet and cell are filled when rendered)."""
+    entry = {"round": sub.round, "batch": sub.batch, "file": sub.path, "zone_code": sub.zone.code, "indicator": ind,
+             "year": year, "sheet": None, "cell": None, "kind": kind, "expected": expected,
+             "raw_value": None if raw is None else str(raw), "expected_value": value}
+    sub.entries.append(entry)
+    return entry
+
+
+def set_cell(sub: Submission, ind: int, year: int, written: Any, accepted: float | None, kind: str,
+             expected: str) -> None:
+    """Write `written` into a cell, say what the pipeline accepts from it and record the expectation."""
+    sub.cells[ind][year] = written
+    sub.accepted[(ind, year)] = accepted
+    add_entry(sub, kind, expected, ind, year, "" if written is None else written, accepted)
+
+
+def _true(ctx: Context, sub: Submission, ind: int, year: int) -> float:
+    return ctx.truth[sub.zone.code][ind][year]
+
+
+def _inner_year(ctx: Context, sub: Submission) -> int:
+    """A year with a previous and a next year in the file, so both jump flags exist."""
+    return ctx.rng.choice(sub.years[1:-1])
+
+
+def _outlier(ctx: Context, sub: Submission, ind: int, year: int, factor: float, kind: str, flags: list[str]) -> None:
+    """A value loaded with flags; the year after an outlier is flagged as a jump too."""
+    value = round(_true(ctx, sub, ind, year) * factor, 4)
+    value = int(value) if float(value).is_integer() else value
+    set_cell(sub, ind, year, value, float(value), kind, flags[0])
+    for flag in flags[1:]:
+        add_entry(sub, kind, flag, ind, year, value, float(value))
+    if year + 1 in sub.years:
+        add_entry(sub, kind, "suspicious_jump", ind, year + 1, sub.cells[ind][year + 1], sub.accepted[(ind, year + 1)])
+
+
+def _whole_row(ctx: Context, sub: Submission, ind: int, kind: str, expected: str, write, accept) -> None:
+    for year in sub.years:
+        value = _true(ctx, sub, ind, year)
+        set_cell(sub, ind, year, write(value), accept(value), kind, expected)
+
+
+def inject(ctx: Context, sub: Submission, kind: str) -> None:
+    """Apply one typical submission error (or zone-identification variant) of domain.md / the contract."""
+    y = _inner_year(ctx, sub) if len(sub.years) > 2 else sub.years[0]
+    fullwidth = str.maketrans("0123456789.", "０１２３４５６７８９．")
+    if kind == "yuan_for_wanyuan":
+        sub.units[1] = "元"
+        _whole_row(ctx, sub, 1, kind, "converted", lambda v: v * 10000, float)
+    elif kind == "wan_yuan_per_capita":
+        sub.units[7] = "万元/人"
+        _whole_row(ctx, sub, 7, kind, "converted", lambda v: round(v / 10000, 4), float)
+    elif kind == "wanyuan_times_10000":
+        _outlier(ctx, sub, 1 if sub.round == 2014 else 12, y if sub.round == 2014 else sub.years[-1], 10000, kind,
+                 ["possible_unit_error", "suspicious_jump"])
+    elif kind == "percent_as_fraction":
+        _outlier(ctx, sub, 2, y, 0.01, kind, ["possible_unit_error", "suspicious_jump"])
+    elif kind == "jump_x5":
+        _outlier(ctx, sub, 6, y, 5, kind, ["suspicious_jump"])
+    elif kind == "permille_as_percent":
+        sub.units[9] = "%"
+        _whole_row(ctx, sub, 9, kind, "converted", lambda v: round(v / 10, 4), float)
+    elif kind == "thousands_separator_text":
+        _whole_row(ctx, sub, 7, kind, "converted", lambda v: f"{v:,}", float)
+    elif kind == "fullwidth_digits_text":
+        _whole_row(ctx, sub, 12, kind, "converted", lambda v: str(v).translate(fullwidth), float)
+    elif kind == "percent_sign_text":
+        _whole_row(ctx, sub, 5, kind, "converted", lambda v: f"{v}%", float)
+    elif kind == "missing_markers":
+        keys = ctx.rng.sample(sorted(sub.accepted), 5)
+        for (ind, year), marker in zip(keys, [None, "—", "/", "无", "NA"], strict=True):
+            set_cell(sub, ind, year, marker, None, kind, "missing")
+    elif kind == "row_shift":
+        shifted = {year: ctx.truth[sub.zone.code][8].get(year - 1) for year in sub.years}
+        for year in sub.years:
+            set_cell(sub, 8, year, shifted[year], None if shifted[year] is None else float(shifted[year]), kind,
+                     "missing" if shifted[year] is None else "loaded")
+            sub.tracked.add((8, year))
+        sub.revision_kind = kind
+    elif kind == "not_a_number":
+        set_cell(sub, 4, y, "待核实" if sub.round == 2014 else "未统计", None, kind, "not_a_number")
+    elif kind == "negative_value":
+        set_cell(sub, 8 if sub.round == 2014 else 13, y, -_true(ctx, sub, 8 if sub.round == 2014 else 13, y), None,
+                 kind, "negative_value")
+    elif kind == "out_of_range":
+        ind = 16 if sub.round == 2014 else 9
+        set_cell(sub, ind, y, round(_true(ctx, sub, ind, y) + (100 if ind == 16 else 1200), 2), None, kind,
+                 "out_of_range")
+    elif kind == "extra_year_column":
+        sub.years.append(sub.round)
+        for ind in sub.cells:
+            value = ctx.truth[sub.zone.code][ind].get(sub.round, ctx.truth[sub.zone.code][ind][sub.round - 1])
+            set_cell(sub, ind, sub.round, value, None, kind, "year_out_of_range")
+            sub.accepted.pop((ind, sub.round))
+    elif kind == "indicator_name_mismatch":
+        sub.names[10] = "城镇登记失业人数"
+        _whole_row(ctx, sub, 10, kind, kind, lambda v: v, lambda v: None)
+    elif kind == "unit_mismatch":
+        sub.units[1] = "吨"
+        _whole_row(ctx, sub, 1, kind, kind, lambda v: v, lambda v: None)
+    elif kind == "formula_without_value":
+        set_cell(sub, 8, y, Formula(y - 1, 1.08), None, kind, kind)
+    elif kind == "zone_name_mismatch":
+        sub.layout.shown_name = sub.zone.name[len(PROVINCES[sub.zone.province_code][0]):] + "可持续发展实验区"
+        add_entry(sub, kind, kind, raw=sub.layout.shown_name)
+    elif kind == "identified_by_name":
+        sub.layout.show_code = False
+        add_entry(sub, kind, "loaded")
+    else:
+        _inject_file_error(sub, kind)
+
+
+def _inject_file_error(sub: Submission, kind: str) -> None:
+    """Errors that reject the whole file."""
+    if kind == "zone_not_identified":
+        sub.layout.show_code, sub.layout.shown_name = False, ""
+        sub.file_name = f"实验区监测数据_{sub.round}年第{cn_number(sub.batch)}批.xlsx"
+    elif kind == "no_data_sheet":
+        sub.layout.name_header = "指标"
+    elif kind == "unreadable_file":
+        sub.truncate = True
+    elif kind == "bad_header":
+        sub.csv_header = ("代码", "指标", "年份", "数值", "单位", "备注")
+    else:
+        raise ValueError(f"unknown injection {kind}")
+    sub.file_reason = kind
+    sub.accepted = dict.fromkeys(sub.accepted)
+    add_entry(sub, kind, kind)
+
+
+LAYOUT_VARIANTS = ("year_text", "year_nian", "columns_reordered", "no_level_columns", "rows_shuffled",
+                   "unit_in_name", "two_level_header", "code_in_one_cell", "instructions_first")
+
+
+def apply_layout(ctx: Context, sub: Submission, variant: str) -> None:
+    """One of the header variants the contract accepts; recorded as loaded without problems."""
+    lay = sub.layout
+    if variant in ("year_text", "year_nian"):
+        lay.year_style = variant[5:]
+    elif variant == "columns_reordered":
+        lay.columns = ("seq", "name", "unit", "level1", "level2", "note", "years")
+    elif variant == "no_level_columns":
+        lay.columns = ("seq", "name", "unit", "years", "note")
+    elif variant == "rows_shuffled":
+        order = sorted(sub.cells)
+        ctx.rng.shuffle(order)
+        lay.row_order = tuple(order)
+    else:
+        setattr(lay, variant, True)
+    add_entry(sub, f"layout_{variant}", "loaded")
+
+
+# --- rendering -----------------------------------------------------------------------------------------------------
+
+def fixed_zip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """Rewrite a zip with fixed entry times, same order and compression, replacing some entries."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, replace.get(info.filename, src.read(info.filename)))
+    return out.getvalue()
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """Save a workbook with fixed document properties and zip times: same input, same bytes."""
+    wb.properties.creator = "sdz synthetic demo"
+    wb.properties.created = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    wb.properties.modified = FIXED_TIME  # save() stamps the clock; write the fixed time back
+    return fixed_zip(buf.getvalue(), {"docProps/core.xml": tostring(wb.properties.to_tree())})
+
+
+def _year_label(year: int, style: str) -> Any:
+    return {"number": year, "text": str(year), "nian": f"{year}年"}[style]
+
+
+def render_workbook(sub: Submission) -> tuple[bytes, str, dict[tuple[int, int], str]]:
+    """The office's template filled from `sub`: bytes, data sheet name and cell of each (indicator, year)."""
+    catalogue, lay = load_catalogue(), sub.layout
+    wb = Workbook()
+    ws = wb.active
+    if lay.instructions_first:
+        ws.title = "填表说明"
+        for row, line in enumerate(INSTRUCTIONS, 1):
+            ws.cell(row, 1, line)
+        ws = wb.create_sheet(SHEET)
+    else:
+        ws.title = SHEET
+    columns = [c for key in lay.columns for c in (sub.years if key == "years" else [key])]
+    col = {key: i for i, key in enumerate(columns, 1)}
+    ws.cell(1, 1, TITLE.format(round=sub.round)).font = Font(bold=True)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    if lay.show_code:
+        ws.cell(3, 1, f"实验区代码：{sub.zone.code}" if lay.code_in_one_cell else "实验区代码")
+        if not lay.code_in_one_cell:
+            ws.cell(3, 2, sub.zone.code)
+    shown = sub.zone.name if lay.shown_name is None else lay.shown_name
+    if shown:
+        ws.cell(3, 4, "实验区名称")
+        ws.cell(3, 5, shown)
+    labels = {"seq": "序号", "level1": "一级指标", "level2": "二级指标", "name": lay.name_header, "unit": "单位",
+              "note": "备注"}
+    for key, c in col.items():
+        text = labels.get(key) if isinstance(key, str) else _year_label(key, lay.year_style)
+        if lay.two_level_header and isinstance(key, int):
+            ws.cell(6, c, text).font = Font(bold=True)
+            text = "年份" if key == sub.years[0] else None
+        if text is not None:
+            ws.cell(5, c, text).font = Font(bold=True)
+    if lay.two_level_header:
+        ws.merge_cells(start_row=5, start_column=col[sub.years[0]], end_row=5, end_column=col[sub.years[-1]])
+    first = 7 if lay.two_level_header else 6
+    order = lay.row_order or tuple(sorted(sub.cells))
+    rows = {ind: first + k for k, ind in enumerate(order)}
+    coords = {(i, y): f"{get_column_letter(col[y])}{rows[i]}" for i in order for y in sub.years}
+    for ind in order:
+        info = catalogue.indicators[ind]
+        unit = sub.units.get(ind, info.unit)
+        name = sub.names.get(ind, info.name_zh) + (f"（{unit}）" if lay.unit_in_name else "")
+        fixed = {"seq": ind, "level1": info.level1_zh, "level2": info.level2_zh, "name": name, "unit": unit}
+        for key, value in fixed.items():
+            if key in col:
+                ws.cell(rows[ind], col[key], value)
+        for year in sub.years:
+            value = sub.cells[ind][year]
+            if isinstance(value, Formula):
+                value = f"={coords[(ind, value.ref_year)]}*{value.factor}"
+            if value is not None:
+                ws.cell(rows[ind], col[year], value)
+    footer = first + len(order) + 1
+    ws.cell(footer, 1, "填报人：")
+    ws.cell(footer, 5, "联系电话：")
+    ws.cell(footer + 1, 1, f"填报日期：{sub.round}年{6 if sub.batch == 1 else 9}月")
+    ws.column_dimensions[get_column_letter(col["name"])].width = 36
+    return workbook_bytes(wb), SHEET, coords
+
+
+def _csv_text(value: Any) -> str:
+    return str(value)
+
+
+def render_csv(sub: Submission) -> tuple[bytes, dict[tuple[int, int], str]]:
+    """A long CSV of `sub` in its encoding; blank cells give no line. Line numbers count the header as line 1."""
+    catalogue = load_catalogue()
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(sub.csv_header)
+    width, line, coords = len(sub.csv_header), 1, {}
+    for ind in sorted(sub.cells):
+        for year in sub.years:
+            value = sub.cells[ind][year]
+            if value is None:
+                continue
+            note = "初步统计" if year == sub.years[-1] else ""
+            unit = sub.units.get(ind, catalogue.indicators[ind].unit)
+            writer.writerow([sub.zone.code, ind, year, _csv_text(value), unit, note][:width])
+            line += 1
+            coords[(ind, year)] = f"line {line}"
+    for row, entry in sub.extra_lines:
+        writer.writerow(row[:width])
+        line += 1
+        entry["cell"] = f"line {line}"
+    return buf.getvalue().encode(sub.encoding), coords
+
+
+def track_revisions(ctx: Context, subs: list[Submission]) -> None:
+    """Apply precedence to the accepted values of one batch; record `revised` where a value in force changes."""
+    candidates: dict[tuple[str, int, int], list[tuple[float, Submission]]] = {}
+    for sub in subs:
+        if sub.file_reason is None:
+            for (ind, year), value in sorted(sub.accepted.items()):
+                if value is not None:
+                    candidates.setdefault((sub.zone.code, ind, year), []).append((value, sub))
+    for key in sorted(candidates):
+        values = candidates[key]
+        if len({round(v, 6) for v, _ in values}) > 1:
+            continue  # conflicting_duplicate: recorded where injected, the earlier value stays in force
+        value, sub = values[0]
+        old = ctx.in_force.get(key)
+        if old is not None and abs(old - value) > 1e-9 * max(abs(old), 1.0):
+            entry = add_entry(sub, sub.revision_kind, "revised", key[1], key[2], sub.cells[key[1]][key[2]], value)
+            entry["previous_value"] = old
+        elif key[1:] in sub.tracked:
+            add_entry(sub, sub.revision_kind, "loaded", key[1], key[2], sub.cells[key[1]][key[2]], value)
+        ctx.in_force[key] = value
+
+
+def finish_batch(ctx: Context, rnd: int, batch: int, subs: list[Submission]) -> None:
+    """Track precedence, render every file, and move the entries with their cells into the manifest."""
+    track_revisions(ctx, subs)
+    ctx.submitters[f"{rnd}/batch-{batch}"] = {sub.zone.code for sub in subs}
+    for sub in subs:
+        if sub.fmt == "csv":
+            data, coords = render_csv(sub)
+            sheet = None
+        else:
+            data, sheet, coords = render_workbook(sub)
+        ctx.files[sub.path] = data[: len(data) // 2] if sub.truncate else data
+        for entry in sub.entries:
+            key = (entry["indicator"], entry["year"])
+            if key in coords and sub.file_reason is None or key in coords and sub.fmt == "xlsx":
+                entry["sheet"], entry["cell"] = sheet, coords[key]
+                if isinstance(sub.cells[key[0]][key[1]], Formula):
+                    entry["raw_value"] = f"={coords[(key[0], sub.cells[key[0]][key[1]].ref_year)]}*1.08"
+        ctx.entries.extend(sub.entries)
+        for copy in sub.copies:
+            add_file(ctx, f"{rnd}/batch-{batch}/{copy}", data, "byte_identical_copy", "duplicate", sub.zone.code)
+
+
+def add_file(ctx: Context, path: str, data: bytes, kind: str, expected: str, zone_code: str | None = None) -> None:
+    """A file outside the template (copies, documents, lock files) with its manifest entry."""
+    ctx.files[path] = data
+    rnd, batch, _ = path.split("/", 2)
+    ctx.entries.append({"round": int(rnd), "batch": int(batch[-1]), "file": path, "zone_code": zone_code,
+                        "indicator": None, "year": None, "sheet": None, "cell": None, "kind": kind,
+                        "expected": expected, "raw_value": None, "expected_value": None})

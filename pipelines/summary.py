@@ -1,0 +1,108 @@
+"""The terminal summary of a run, read from the published warehouse.
+
+Per batch: files loaded / rejected / duplicate, values accepted / rejected / flagged, and
+coverage (values in force after the batch over what the expected zones owe); then rejections by
+reason and flags by kind, with their Chinese and English names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from schemas.catalogue import load_reason_codes
+
+BATCHES_SQL = """
+with batches as (select distinct round, batch from core.submission_files),
+files as (
+    select round, batch,
+           count(*) filter (where status = 'loaded') as files_loaded,
+           count(*) filter (where status = 'rejected') as files_rejected,
+           count(*) filter (where status = 'duplicate') as files_duplicate
+    from core.submission_files group by all
+),
+accepted as (select round, batch, count(*) as values_accepted from core.observation_history group by all),
+rejected as (select round, batch, count(*) as values_rejected from core.rejected_values group by all),
+flagged as (
+    select round, batch, count(distinct (file_id, zone_code, indicator_id, year)) as values_flagged
+    from core.value_flags where indicator_id is not null group by all
+),
+expected as (
+    select b.round, b.batch, count(*) as zones_expected
+    from batches b join core.zones z
+      on coalesce(z.designated_year, 0) < b.round and (z.removed_year is null or z.removed_year > b.round)
+    group by b.round, b.batch
+),
+in_force as (
+    select b.round, b.batch, count(*) as values_in_force
+    from batches b
+    join lateral (
+        select h.zone_code, h.indicator_id, h.year
+        from core.observation_history h
+        join core.zones z using (zone_code)
+        where (h.round < b.round or (h.round = b.round and h.batch <= b.batch))
+          and h.year between 2009 and b.round - 1
+          and coalesce(z.designated_year, 0) < b.round and (z.removed_year is null or z.removed_year > b.round)
+        group by all
+    ) on true
+    group by all
+)
+select b.round, b.batch, coalesce(files_loaded, 0) as files_loaded, coalesce(files_rejected, 0) as files_rejected,
+       coalesce(files_duplicate, 0) as files_duplicate, coalesce(values_accepted, 0) as values_accepted,
+       coalesce(values_rejected, 0) as values_rejected, coalesce(values_flagged, 0) as values_flagged,
+       round(100.0 * coalesce(values_in_force, 0) / nullif(zones_expected * 16 * (b.round - 2009), 0), 1) as coverage_pct
+from batches b
+left join files using (round, batch) left join accepted using (round, batch)
+left join rejected using (round, batch) left join flagged using (round, batch)
+left join expected using (round, batch) left join in_force using (round, batch)
+order by b.round, b.batch
+"""
+
+REASONS_SQL = """
+select 'file' as level, reason as code, count(*) as n from core.submission_files where reason is not null group by all
+union all select 'value', reason, count(*) from core.rejected_values group by all
+union all select 'flag', flag, count(*) from core.value_flags group by all
+order by level, n desc, code
+"""
+
+
+@dataclass
+class RunSummary:
+    """What a steward reads after a run."""
+
+    batches: pd.DataFrame
+    reasons: pd.DataFrame
+    feedback_workbooks: int = 0
+
+
+def read_summary(warehouse_path: Path) -> RunSummary:
+    """The summary of the published warehouse."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return RunSummary(con.execute(BATCHES_SQL).df(), con.execute(REASONS_SQL).df())
+
+
+def print_summary(summary: RunSummary, console: Console) -> None:
+    """Print the two summary tables."""
+    batches = Table(title="Batches 批次", title_justify="left")
+    headers = ["round", "batch", "files\nloaded", "files\nrejected", "files\ndupl.", "values\naccepted",
+               "values\nrejected", "values\nflagged", "coverage\n%"]
+    for header in headers:
+        batches.add_column(header, justify="left" if header in ("round", "batch") else "right")
+    for row in summary.batches.itertuples(index=False):
+        batches.add_row(*[("" if pd.isna(v) else str(v)) for v in row])
+    console.print(batches)
+    reasons = load_reason_codes()
+    table = Table(title="Findings by reason 问题分类", title_justify="left")
+    for header in ("level", "code", "count", "原因", "reason"):
+        table.add_column(header, justify="right" if header == "count" else "left")
+    for row in summary.reasons.itertuples(index=False):
+        reason = reasons.get(row.code)
+        table.add_row(row.level, row.code, str(row.n), reason.zh if reason else "", reason.en if reason else "")
+    console.print(table)
+    if summary.feedback_workbooks:
+        console.print(f"Feedback workbooks written: {summary.feedback_workbooks}")
