@@ -62,7 +62,7 @@ def validate(
     from pipelines.settings import SdzSettings
     from pipelines.validate_files import print_report, validate_files
 
-    registry_path = registry or SdzSettings.from_env().registry_path
+    registry_path = registry or registry_beside(files) or SdzSettings.from_env().registry_path
     try:
         zones = read_registry(registry_path)
     except RegistryError as error:
@@ -78,6 +78,18 @@ def validate(
     report = validate_files(rounds, zones)
     print_report(report, console)
     raise typer.Exit(1 if report.rejected_anything else 0)
+
+
+def registry_beside(files: list[Path]) -> Path | None:
+    """The registry of the raw folder the first file sits in (<raw>/<round>/batch-N/file), if any."""
+    for file in files:
+        parts = file.resolve().parts
+        for position in range(len(parts) - 2):
+            if re.fullmatch(r"(19|20)\d\d", parts[position]) and re.fullmatch(r"batch-\d+", parts[position + 1]):
+                candidate = Path(*parts[:position]) / "reference" / "zones.csv"
+                if candidate.is_file():
+                    return candidate
+    return None
 
 
 def round_of(path: Path) -> int | None:

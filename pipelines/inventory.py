@@ -73,21 +73,26 @@ def sha256_of(path: Path) -> str:
 
 
 def list_submissions(raw_dir: Path) -> pd.DataFrame:
-    """One row per submission file, ordered by round, batch and path (code-point order).
-
-    `status` is already final for unsupported types (`rejected`) and byte-identical copies
-    (`duplicate`, naming the loaded file in `detail`); the others are `pending` until parsed.
-    `file_id` numbers the files in that order, starting at 1.
-    """
-    rows = []
+    """Every submission file under raw_dir's `<round>/batch-N/` folders (see `inventory_of`)."""
+    entries = []
     for folder in batch_folders(raw_dir):
         for path in folder.path.rglob("*"):
             relative = path.relative_to(raw_dir)
             if any(is_ignored(part) for part in relative.parts) or not path.is_file():
                 continue
-            rows.append(
-                {"path": relative.as_posix(), "round": folder.round, "batch": folder.batch, "absolute": path}
-            )
+            entries.append((path, relative.as_posix(), folder.round, folder.batch))
+    return inventory_of(entries)
+
+
+def inventory_of(entries: list[tuple[Path, str, int, int]]) -> pd.DataFrame:
+    """One row per (file, shown name, round, batch), ordered by round, batch and name (code-point order).
+
+    `status` is already final for unsupported types (`rejected`) and byte-identical copies
+    (`duplicate`, naming the loaded file in `detail`); the others are `pending` until parsed.
+    `file_id` numbers the files in that order, starting at 1.
+    """
+    rows = [{"absolute": path, "path": name, "round": round_year, "batch": batch}
+            for path, name, round_year, batch in entries]
     rows.sort(key=lambda row: (row["round"], row["batch"], row["path"]))
     first_by_hash: dict[str, str] = {}
     records = []

@@ -1,0 +1,31 @@
+# Two commands matter on a fresh clone: `make run` and `make test` (both set up .venv first).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := build/demo
+
+.PHONY: setup run demo test lint bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv from the pinned requirements
+
+demo: setup  ## write the synthetic demo submissions into build/demo/raw
+	$(BIN)/sdz demo $(DEMO)/raw
+
+run: demo  ## ingest the demo submissions into build/demo/warehouse/sdz.duckdb
+	$(BIN)/sdz run --raw $(DEMO)/raw --warehouse $(DEMO)/warehouse/sdz.duckdb
+
+test: setup  ## the whole test suite
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check pipelines schemas tests benchmarks
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
