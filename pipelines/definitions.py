@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines import ingest_assets, publish_assets
-from pipelines.settings import SdzSettings
+from pipelines import evaluation_assets, ingest_assets
+from pipelines.publish_assets import publish_definitions
+from pipelines.settings import SQL_MODELS_DIR, SdzSettings
+from pipelines.sql_assets import sql_model_definitions
 
 
 def build_definitions(settings: SdzSettings | None = None) -> dg.Definitions:
     """Definitions with the given settings (default: from SDZ_RAW_DIR / SDZ_WAREHOUSE)."""
-    modules = [ingest_assets, publish_assets]
+    python_modules = [ingest_assets, evaluation_assets]
+    model_assets, model_checks = sql_model_definitions(SQL_MODELS_DIR)
+    build_assets = [*dg.load_assets_from_modules(python_modules), *model_assets]
+    # Everything named <schema>.<table> is a table of the warehouse under construction.
+    tables = [key for asset in build_assets for key in asset.keys if len(key.path) == 2]
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(modules),
-        asset_checks=dg.load_asset_checks_from_modules(modules),
+        assets=[*build_assets, *publish_definitions(tables)],
+        asset_checks=[*dg.load_asset_checks_from_modules(python_modules), *model_checks],
         resources={"settings": settings or SdzSettings.from_env()},
         executor=dg.in_process_executor,
     )

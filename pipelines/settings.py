@@ -13,6 +13,11 @@ from dagster import ConfigurableResource
 
 DEFAULT_RAW_DIR = "raw"
 DEFAULT_WAREHOUSE = "warehouse/sdz.duckdb"
+# The repository's own definitions (SQL models, method files) live beside the code, wherever the
+# command is started from.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SQL_MODELS_DIR = PROJECT_ROOT / "dbt_like_sql"
+DEFAULT_METHOD = PROJECT_ROOT / "schemas" / "methods" / "default.yaml"
 
 
 class SdzSettings(ConfigurableResource):
@@ -22,6 +27,7 @@ class SdzSettings(ConfigurableResource):
     warehouse: str = DEFAULT_WAREHOUSE
     max_file_bytes: int = 50 * 1024 * 1024
     max_inflated_bytes: int = 200 * 1024 * 1024
+    method_file: str = str(DEFAULT_METHOD)
 
     @classmethod
     def from_env(

@@ -68,6 +68,22 @@ def publish(build_path: Path, warehouse_path: Path) -> None:
     os.replace(build_path, warehouse_path)
 
 
+def export_parquet(warehouse_path: Path, folder: Path, schema: str) -> list[Path]:
+    """Write every table of a schema as `<folder>/<schema>.<table>.parquet`; returns the files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"{schema}.*.parquet"):
+        stale.unlink()
+    written = []
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        tables = [row[0] for row in con.execute(
+            "select table_name from duckdb_tables() where schema_name = ? order by table_name", [schema]).fetchall()]
+        for table in tables:
+            path = folder / f"{schema}.{table}.parquet"
+            con.execute(f"copy {schema}.{table} to {quote_literal(str(path))} (format parquet)")
+            written.append(path)
+    return written
+
+
 @contextmanager
 def run_lock(lock_path: Path) -> Iterator[None]:
     """Hold the warehouse's run lock; raises WarehouseBusy at once when another run holds it."""

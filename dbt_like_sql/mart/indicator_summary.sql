@@ -1,0 +1,50 @@
+-- description: >
+--   Distribution of each indicator per year over the values in force, for all zones and for each
+--   zone type and region (the monitoring report's tables). Values are in the catalogue unit.
+-- columns:
+--   indicator_id: Indicator 1-16
+--   year: Year
+--   group_kind: all, zone_type or region
+--   group_name: "all, or the zone type / region"
+--   n: Zones with a value
+--   mean: Mean
+--   median: Median
+--   q1: First quartile (25th percentile, interpolated)
+--   q3: Third quartile (75th percentile, interpolated)
+--   min: Minimum
+--   max: Maximum
+-- tests:
+--   - unique: [indicator_id, year, group_kind, group_name]
+--   - not_null: [indicator_id, year, group_kind, group_name, n]
+--   - accepted_values: {column: group_kind, values: [all, zone_type, region]}
+--   - name: quantiles_ordered
+--     sql: select * from mart.indicator_summary where not (min <= q1 and q1 <= median and median <= q3 and q3 <= max)
+with values_in_force as (
+    select o.indicator_id, o.year, o.value, z.zone_type, z.region
+    from core.observations as o
+    inner join core.zones as z using (zone_code)
+),
+
+grouped as (
+    select indicator_id, year, 'all' as group_kind, 'all' as group_name, value from values_in_force
+    union all
+    select indicator_id, year, 'zone_type', zone_type, value from values_in_force
+    union all
+    select indicator_id, year, 'region', region, value from values_in_force
+)
+
+select
+    indicator_id,
+    year,
+    group_kind,
+    group_name,
+    count(*) as n,
+    avg(value) as mean,
+    median(value) as median,
+    quantile_cont(value, 0.25) as q1,
+    quantile_cont(value, 0.75) as q3,
+    min(value) as min,
+    max(value) as max
+from grouped
+group by indicator_id, year, group_kind, group_name
+order by indicator_id, year, group_kind, group_name

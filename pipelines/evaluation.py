@@ -1,0 +1,53 @@
+"""The evaluation's zone scores: the composite-index engine over the values in force.
+
+Reads `core.observations` of the type-evaluated zones, applies the method file (by default
+`schemas/methods/default.yaml`, contract 5) and writes `mart.index_zone_year`: one score per
+zone, year and node (`index` and the five aspects) on 0-100.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipelines.index_engine import Method, compute_index
+from pipelines.warehouse import create_table, insert_frame
+from schemas.core_tables import TableDefinition
+
+EVALUATION_INPUT_SQL = """
+select o.zone_code as unit, o.year, cast(o.indicator_id as varchar) as indicator, o.value
+from core.observations o
+join core.zones z using (zone_code)
+where z.type_evaluation
+order by unit, year, indicator
+"""
+
+INDEX_ZONE_YEAR = TableDefinition(
+    name="mart.index_zone_year",
+    description="Innovation-capacity index and its five aspects per type-evaluated zone and year (0-100), by the "
+    "default method file: min-max over the pooled panel, equal weights, half-of-the-weight rule for gaps.",
+    columns=(
+        ("zone_code", "VARCHAR", "Zone code (type-evaluated zones only)"),
+        ("year", "INTEGER", "Year"),
+        ("node", "VARCHAR", "index, or an aspect: st_input, st_output, economy, society, environment"),
+        ("score", "DOUBLE", "Score on 0-100; absent when too few indicators were reported"),
+    ),
+    primary_key=("zone_code", "year", "node"),
+)
+
+
+def zone_scores(con: duckdb.DuckDBPyConnection, method: Method) -> pd.DataFrame:
+    """Scores of the method's root and groups for every type-evaluated zone and year."""
+    data = con.execute(EVALUATION_INPUT_SQL).df()
+    if data.empty:
+        return pd.DataFrame(columns=["zone_code", "year", "node", "score"])
+    scores = compute_index(data, method)
+    groups = scores[scores["node"].isin(list(method.groups))]
+    return groups.rename(columns={"unit": "zone_code"})[["zone_code", "year", "node", "score"]]
+
+
+def write_index_zone_year(con: duckdb.DuckDBPyConnection, method: Method) -> int:
+    """(Re)create mart.index_zone_year in the warehouse being built; returns its row count."""
+    scores = zone_scores(con, method).sort_values(["zone_code", "year", "node"], ignore_index=True)
+    create_table(con, INDEX_ZONE_YEAR)
+    return insert_frame(con, INDEX_ZONE_YEAR, scores)
