@@ -12,6 +12,7 @@ Exit status: 0 done; 1 `validate` found values that would be rejected (or a run'
 from __future__ import annotations
 
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +21,9 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="sdz: monitoring data pipeline and warehouse.")
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Wide enough for the summary tables when the output goes to a file or a CI log.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

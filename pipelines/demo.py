@@ -71,9 +71,9 @@ MODELS = {
     5: ("lin", 0.35, 0.12, 0.0, "abs", (0.3, 1.5)), 6: ("log", 0.45, 0.15, 0.12, "rel", (0.10, 0.30)),
     7: ("log", 0.35, 0.12, 0.03, "rel", (0.08, 0.15)), 8: ("log", 0.45, 0.05, 0.15, "rel", (0.03, 0.12)),
     9: ("lin", 0.40, -0.12, 0.0, "rel", (-0.08, -0.03)), 10: ("lin", 0.50, -0.12, 0.0, "abs", (-0.08, 0.04)),
-    11: ("log", 0.60, -0.12, 0.0, "rel", (-0.12, -0.05)), 12: ("lin", 0.20, 0.15, 0.0, "rel", (0.09, 0.13)),
-    13: ("lin", 0.20, 0.12, 0.0, "rel", (0.10, 0.15)), 14: ("lin", 0.45, 0.15, 0.0, "abs", (0.4, 1.5)),
-    15: ("log", 0.40, -0.12, 0.0, "rel", (-0.06, -0.03)), 16: ("lin", 0.70, 0.05, 0.0, "abs", (-0.8, 1.0)),
+    11: ("log", 0.70, -0.12, 0.0, "rel", (-0.12, -0.05)), 12: ("lin", 0.15, 0.15, 0.0, "rel", (0.09, 0.13)),
+    13: ("lin", 0.15, 0.12, 0.0, "rel", (0.10, 0.15)), 14: ("lin", 0.45, 0.15, 0.0, "abs", (0.4, 1.5)),
+    15: ("log", 0.50, -0.12, 0.0, "rel", (-0.06, -0.03)), 16: ("lin", 0.70, 0.05, 0.0, "abs", (-0.8, 1.0)),
 }
 REGION_DEVELOPMENT = {"east": 0.6, "central": 0.0, "west": -0.6}
 TYPE_SIZE = {"prefecture": 1.0, "district": 0.0, "county": -0.2, "township": -1.2}
@@ -239,19 +239,25 @@ def _indicator_series(indicator_id: int, dev: float, size: float, offset: float,
     scale, p0, w_dev, w_size, growth, (g_lo, g_hi) = MODELS[indicator_id]
     lo, hi = indicator.plausible
     position = p0 + w_dev * dev + w_size * size + offset + rng.gauss(0, 0.05)
+    floor = 0.15 if scale == "log" else 0.05
+    if position < floor:  # spread the zones below the floor instead of piling them on it
+        position = floor + rng.uniform(0, 0.1)
+    elif position > 0.8:
+        position = 0.8 - rng.uniform(0, 0.1)
     if scale == "log":
-        lo = max(lo, 1.0) if lo == 0 else lo
-        value = lo * (hi / lo) ** min(max(position, 0.3), 0.8)
+        lo = lo or 1.0  # a log scale needs a positive lower end
+        value = lo * (hi / lo) ** position
     else:
-        value = lo + (hi - lo) * min(max(position, 0.05), 0.8)
+        value = lo + (hi - lo) * position
     rate = rng.uniform(g_lo, g_hi)
     series = {}
     for year in range(FIRST_YEAR, 2015):
         if indicator.upper_limit == 100.0:
             value = min(value, 99.5)
         series[year] = int(round(value)) if hi >= 1000 else round(value, 2)
-        noise = rng.gauss(0, 0.01 if growth == "rel" else 0.2 * (g_hi - g_lo))
-        value = value * (1 + rate + noise) if growth == "rel" else max(value + rate + noise, 0.1)
+        step = rate + rng.gauss(0, 0.01 if growth == "rel" else 0.2 * (g_hi - g_lo))
+        step = min(max(step, g_lo), g_hi)  # GDP per capita grows 8-15 % a year, energy intensity falls 3-6 %, ...
+        value = value * (1 + step) if growth == "rel" else max(value + step, 0.1)
     return series
 
 
@@ -299,18 +305,16 @@ def set_cell(sub: Submission, ind: int, year: int, written: Any, accepted: float
     add_entry(sub, kind, expected, ind, year, "" if written is None else written, accepted)
 
 
-def _true(ctx: Context, sub: Submission, ind: int, year: int) -> float:
-    return ctx.truth[sub.zone.code][ind][year]
-
-
 def _inner_year(ctx: Context, sub: Submission) -> int:
     """A year with a previous and a next year in the file, so both jump flags exist."""
     return ctx.rng.choice(sub.years[1:-1])
 
 
-def _outlier(ctx: Context, sub: Submission, ind: int, year: int, factor: float, kind: str, flags: list[str]) -> None:
+def _outlier(ctx: Context, sub: Submission, ind: int, year: int, factor: float, flags: tuple[str, ...],
+             kind: str) -> None:
     """A value loaded with flags; the year after an outlier is flagged as a jump too."""
-    value = round(_true(ctx, sub, ind, year) * factor, 4)
+    sub.revision_kind = kind
+    value = round(ctx.truth[sub.zone.code][ind][year] * factor, 4)
     value = int(value) if float(value).is_integer() else value
     set_cell(sub, ind, year, value, float(value), kind, flags[0])
     for flag in flags[1:]:
@@ -319,72 +323,64 @@ def _outlier(ctx: Context, sub: Submission, ind: int, year: int, factor: float, 
         add_entry(sub, kind, "suspicious_jump", ind, year + 1, sub.cells[ind][year + 1], sub.accepted[(ind, year + 1)])
 
 
-def _whole_row(ctx: Context, sub: Submission, ind: int, kind: str, expected: str, write, accept) -> None:
-    for year in sub.years:
-        value = _true(ctx, sub, ind, year)
-        set_cell(sub, ind, year, write(value), accept(value), kind, expected)
+# kind → (unit written instead of the catalogue unit, how the true value is written): loaded after conversion
+CONVERSIONS = {
+    "yuan_for_wanyuan": ("元", lambda v: v * 10000),
+    "wan_yuan_per_capita": ("万元/人", lambda v: round(v / 10000, 4)),
+    "permille_as_percent": ("%", lambda v: round(v / 10, 4)),
+    "thousands_separator_text": (None, lambda v: f"{v:,}"),
+    "fullwidth_digits_text": (None, lambda v: str(v).translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))),
+    "percent_sign_text": (None, lambda v: f"{v}%"),
+}
+# kind → (factor applied to one value, flags expected on it): loaded with flags
+OUTLIERS = {"wanyuan_times_10000": (10000, ("possible_unit_error", "suspicious_jump")),
+            "percent_as_fraction": (0.01, ("possible_unit_error", "suspicious_jump")),
+            "jump_x5": (5, ("suspicious_jump",))}
+# kind → how one value is written (from the true value and the indicator's upper limit): rejected
+CELL_ERRORS = {"not_a_number": lambda v, limit: "待核实", "negative_value": lambda v, limit: -v,
+               "out_of_range": lambda v, limit: round(v + limit, 2)}
 
 
-def inject(ctx: Context, sub: Submission, kind: str) -> None:
-    """Apply one typical submission error (or zone-identification variant) of domain.md / the contract."""
-    y = _inner_year(ctx, sub) if len(sub.years) > 2 else sub.years[0]
-    fullwidth = str.maketrans("0123456789.", "０１２３４５６７８９．")
-    if kind == "yuan_for_wanyuan":
-        sub.units[1] = "元"
-        _whole_row(ctx, sub, 1, kind, "converted", lambda v: v * 10000, float)
-    elif kind == "wan_yuan_per_capita":
-        sub.units[7] = "万元/人"
-        _whole_row(ctx, sub, 7, kind, "converted", lambda v: round(v / 10000, 4), float)
-    elif kind == "wanyuan_times_10000":
-        _outlier(ctx, sub, 1 if sub.round == 2014 else 12, y if sub.round == 2014 else sub.years[-1], 10000, kind,
-                 ["possible_unit_error", "suspicious_jump"])
-    elif kind == "percent_as_fraction":
-        _outlier(ctx, sub, 2, y, 0.01, kind, ["possible_unit_error", "suspicious_jump"])
-    elif kind == "jump_x5":
-        _outlier(ctx, sub, 6, y, 5, kind, ["suspicious_jump"])
-    elif kind == "permille_as_percent":
-        sub.units[9] = "%"
-        _whole_row(ctx, sub, 9, kind, "converted", lambda v: round(v / 10, 4), float)
-    elif kind == "thousands_separator_text":
-        _whole_row(ctx, sub, 7, kind, "converted", lambda v: f"{v:,}", float)
-    elif kind == "fullwidth_digits_text":
-        _whole_row(ctx, sub, 12, kind, "converted", lambda v: str(v).translate(fullwidth), float)
-    elif kind == "percent_sign_text":
-        _whole_row(ctx, sub, 5, kind, "converted", lambda v: f"{v}%", float)
+def inject(ctx: Context, sub: Submission, kind: str, ind: int | None) -> None:
+    """Apply one typical submission error of domain.md / the contract to indicator `ind` (if it needs one)."""
+    year = _inner_year(ctx, sub)
+    truth = ctx.truth[sub.zone.code]
+    if kind in CONVERSIONS:
+        unit, write = CONVERSIONS[kind]
+        sub.units.update({ind: unit} if unit else {})
+        for y in sub.years:
+            set_cell(sub, ind, y, write(truth[ind][y]), float(truth[ind][y]), kind, "converted")
+    elif kind in OUTLIERS:
+        _outlier(ctx, sub, ind, year, *OUTLIERS[kind], kind)
+    elif kind in CELL_ERRORS:
+        limit = load_catalogue().indicators[ind].upper_limit
+        set_cell(sub, ind, year, CELL_ERRORS[kind](truth[ind][year], limit), None, kind, kind)
+    elif kind == "formula_without_value":
+        set_cell(sub, ind, year, Formula(year - 1, 1.08), None, kind, kind)
+    elif kind in ("indicator_name_mismatch", "unit_mismatch"):  # the whole row is rejected
+        if kind == "unit_mismatch":
+            sub.units[ind] = "吨"
+        else:
+            sub.names[ind] = "城镇登记失业人数"
+        for y in sub.years:
+            set_cell(sub, ind, y, truth[ind][y], None, kind, kind)
     elif kind == "missing_markers":
         keys = ctx.rng.sample(sorted(sub.accepted), 5)
-        for (ind, year), marker in zip(keys, [None, "—", "/", "无", "NA"], strict=True):
-            set_cell(sub, ind, year, marker, None, kind, "missing")
+        for (i, y), marker in zip(keys, [None, "—", "/", "无", "NA"], strict=True):
+            set_cell(sub, i, y, marker, None, kind, "missing")
     elif kind == "row_shift":
-        shifted = {year: ctx.truth[sub.zone.code][8].get(year - 1) for year in sub.years}
-        for year in sub.years:
-            set_cell(sub, 8, year, shifted[year], None if shifted[year] is None else float(shifted[year]), kind,
-                     "missing" if shifted[year] is None else "loaded")
-            sub.tracked.add((8, year))
+        set_cell(sub, ind, sub.years[0], None, None, kind, "missing")
+        for y in sub.years[1:]:  # each value one year late: loaded, or revised against the values in force
+            sub.cells[ind][y] = truth[ind][y - 1]
+            sub.accepted[(ind, y)] = float(truth[ind][y - 1])
+            sub.tracked.add((ind, y))
         sub.revision_kind = kind
-    elif kind == "not_a_number":
-        set_cell(sub, 4, y, "待核实" if sub.round == 2014 else "未统计", None, kind, "not_a_number")
-    elif kind == "negative_value":
-        set_cell(sub, 8 if sub.round == 2014 else 13, y, -_true(ctx, sub, 8 if sub.round == 2014 else 13, y), None,
-                 kind, "negative_value")
-    elif kind == "out_of_range":
-        ind = 16 if sub.round == 2014 else 9
-        set_cell(sub, ind, y, round(_true(ctx, sub, ind, y) + (100 if ind == 16 else 1200), 2), None, kind,
-                 "out_of_range")
     elif kind == "extra_year_column":
         sub.years.append(sub.round)
-        for ind in sub.cells:
-            value = ctx.truth[sub.zone.code][ind].get(sub.round, ctx.truth[sub.zone.code][ind][sub.round - 1])
-            set_cell(sub, ind, sub.round, value, None, kind, "year_out_of_range")
-            sub.accepted.pop((ind, sub.round))
-    elif kind == "indicator_name_mismatch":
-        sub.names[10] = "城镇登记失业人数"
-        _whole_row(ctx, sub, 10, kind, kind, lambda v: v, lambda v: None)
-    elif kind == "unit_mismatch":
-        sub.units[1] = "吨"
-        _whole_row(ctx, sub, 1, kind, kind, lambda v: v, lambda v: None)
-    elif kind == "formula_without_value":
-        set_cell(sub, 8, y, Formula(y - 1, 1.08), None, kind, kind)
+        for i in sub.cells:
+            set_cell(sub, i, sub.round, truth[i].get(sub.round, truth[i][sub.round - 1]), None, kind,
+                     "year_out_of_range")
+            sub.accepted.pop((i, sub.round))
     elif kind == "zone_name_mismatch":
         sub.layout.shown_name = sub.zone.name[len(PROVINCES[sub.zone.province_code][0]):] + "可持续发展实验区"
         add_entry(sub, kind, kind, raw=sub.layout.shown_name)
@@ -513,7 +509,7 @@ def render_workbook(sub: Submission) -> tuple[bytes, str, dict[tuple[int, int], 
         for year in sub.years:
             value = sub.cells[ind][year]
             if isinstance(value, Formula):
-                value = f"={coords[(ind, value.ref_year)]}*{value.factor}"
+                value = _cell_text(value, ind, coords)
             if value is not None:
                 ws.cell(rows[ind], col[year], value)
     footer = first + len(order) + 1
@@ -524,8 +520,11 @@ def render_workbook(sub: Submission) -> tuple[bytes, str, dict[tuple[int, int], 
     return workbook_bytes(wb), SHEET, coords
 
 
-def _csv_text(value: Any) -> str:
-    return str(value)
+def _cell_text(value: Any, ind: int, coords: dict[tuple[int, int], str]) -> str:
+    """A cell as the manifest shows it: formulas with their reference, blanks as ''."""
+    if isinstance(value, Formula):
+        return f"={coords[(ind, value.ref_year)]}*{value.factor}"
+    return "" if value is None else str(value)
 
 
 def render_csv(sub: Submission) -> tuple[bytes, dict[tuple[int, int], str]]:
@@ -542,7 +541,7 @@ def render_csv(sub: Submission) -> tuple[bytes, dict[tuple[int, int], str]]:
                 continue
             note = "初步统计" if year == sub.years[-1] else ""
             unit = sub.units.get(ind, catalogue.indicators[ind].unit)
-            writer.writerow([sub.zone.code, ind, year, _csv_text(value), unit, note][:width])
+            writer.writerow([sub.zone.code, ind, year, value, unit, note][:width])
             line += 1
             coords[(ind, year)] = f"line {line}"
     for row, entry in sub.extra_lines:
@@ -587,10 +586,9 @@ def finish_batch(ctx: Context, rnd: int, batch: int, subs: list[Submission]) -> 
         ctx.files[sub.path] = data[: len(data) // 2] if sub.truncate else data
         for entry in sub.entries:
             key = (entry["indicator"], entry["year"])
-            if key in coords and sub.file_reason is None or key in coords and sub.fmt == "xlsx":
+            if key in coords and entry["cell"] is None:
                 entry["sheet"], entry["cell"] = sheet, coords[key]
-                if isinstance(sub.cells[key[0]][key[1]], Formula):
-                    entry["raw_value"] = f"={coords[(key[0], sub.cells[key[0]][key[1]].ref_year)]}*1.08"
+                entry["raw_value"] = _cell_text(sub.cells[key[0]][key[1]], key[0], coords)
         ctx.entries.extend(sub.entries)
         for copy in sub.copies:
             add_file(ctx, f"{rnd}/batch-{batch}/{copy}", data, "byte_identical_copy", "duplicate", sub.zone.code)
@@ -603,3 +601,290 @@ def add_file(ctx: Context, path: str, data: bytes, kind: str, expected: str, zon
     ctx.entries.append({"round": int(rnd), "batch": int(batch[-1]), "file": path, "zone_code": zone_code,
                         "indicator": None, "year": None, "sheet": None, "cell": None, "kind": kind,
                         "expected": expected, "raw_value": None, "expected_value": None})
+
+
+# --- the batches ---------------------------------------------------------------------------------------------------
+
+ERRORS_2014 = (("yuan_for_wanyuan", 1), ("wanyuan_times_10000", 1), ("percent_as_fraction", 2),
+               ("permille_as_percent", 9), ("missing_markers", None), ("thousands_separator_text", 7),
+               ("fullwidth_digits_text", 12), ("percent_sign_text", 5), ("row_shift", 8), ("jump_x5", 6),
+               ("not_a_number", 4), ("negative_value", 8), ("out_of_range", 16), ("extra_year_column", None),
+               ("indicator_name_mismatch", 10), ("unit_mismatch", 1), ("formula_without_value", 8),
+               ("zone_name_mismatch", None), ("identified_by_name", None), ("zone_not_identified", None),
+               ("no_data_sheet", None), ("unreadable_file", None))
+ERRORS_2015 = (("extra_year_column", None), ("missing_markers", None), ("not_a_number", 4),
+               ("wanyuan_times_10000", 12), ("negative_value", 13), ("out_of_range", 9), ("fullwidth_digits_text", 7),
+               ("wan_yuan_per_capita", 7), ("row_shift", 3), ("zone_name_mismatch", None))
+# How a zone answers a batch-1 problem in batch 2; problems not listed need no answer, or get none (negative_value).
+FIXES = {"wanyuan_times_10000": "cells", "percent_as_fraction": "full", "missing_markers": "cells", "row_shift": "row",
+         "jump_x5": "cells", "not_a_number": "unfixed", "out_of_range": "cells", "indicator_name_mismatch": "row",
+         "unit_mismatch": "full", "formula_without_value": "cells", "zone_not_identified": "full",
+         "no_data_sheet": "full", "unreadable_file": "full", "bad_header": "full", "conflicting_duplicate": "cells"}
+FILE_REASONS = ("zone_not_identified", "no_data_sheet", "unreadable_file", "bad_header")
+CSV_ENCODINGS = ("utf-8", "gb18030", "utf-8-sig", "gb18030")
+
+
+def _wrong_keys(ctx: Context, sub: Submission) -> list[tuple[int, int]]:
+    """The (indicator, year) cells of the round whose accepted value is not the true one."""
+    truth = ctx.truth[sub.zone.code]
+    return sorted(k for k, v in sub.accepted.items() if k[1] < sub.round and (v is None or v != truth[k[0]][k[1]]))
+
+
+def _csv_submission(ctx: Context, zone: Zone, rnd: int, batch: int, k: int, keys=None) -> Submission:
+    """A long CSV; the k-th CSV of a batch gets the k-th encoding (UTF-8, GB18030, UTF-8 with BOM, GB18030)."""
+    sub = new_submission(ctx, zone, rnd, batch, "csv", keys)
+    sub.encoding = CSV_ENCODINGS[k % len(CSV_ENCODINGS)]
+    if sub.encoding != "utf-8":
+        add_entry(sub, f"csv_encoding_{sub.encoding}", "loaded")
+    return sub
+
+
+def _csv_variant(ctx: Context, sub: Submission, k: int) -> None:
+    """The CSV problems of the 2014 first batch, one per file."""
+    year = _inner_year(ctx, sub)
+    if k == 0:
+        _inject_file_error(sub, "bad_header")
+        ctx.issues[sub.zone.code] = ("bad_header", _wrong_keys(ctx, sub), "csv")
+    elif k == 1:
+        codes = {z.code for z in ctx.zones}
+        typo = sub.zone.code[:4] + sub.zone.code[5] + sub.zone.code[4]
+        typo = typo if typo not in codes else f"{sub.zone.province_code}9999"
+        unknown = add_entry(sub, "unknown_zone_line", "unknown_zone", 3, year, "12.5")
+        unknown["zone_code"] = typo
+        sub.extra_lines.append(([typo, "3", str(year), "12.5", "件/万人", ""], unknown))
+        wrong = add_entry(sub, "indicator_17_line", "unknown_indicator", 17, year, "88")
+        sub.extra_lines.append(([sub.zone.code, "17", str(year), "88", "", ""], wrong))
+    elif k == 2:
+        set_cell(sub, 6, year, "NA", None, "missing_marker_csv", "missing")
+        value = ctx.truth[sub.zone.code][7][year]
+        set_cell(sub, 7, year, f"{value:,}", float(value), "thousands_separator_csv", "converted")
+    elif k == 3:
+        sub.csv_header = CSV_HEADER[:4]
+        add_entry(sub, "csv_without_unit_note", "loaded")
+
+
+def _conflict_pair(ctx: Context, zone: Zone) -> list[Submission]:
+    """A workbook and a CSV of one zone in one batch: equal overlapping values and one conflicting value."""
+    workbook = new_submission(ctx, zone, 2014, 1)
+    keys = {(i, y) for i in (7, 8) for y in workbook.years}
+    sheet = new_submission(ctx, zone, 2014, 1, "csv", keys)
+    year = _inner_year(ctx, workbook)
+    true = ctx.truth[zone.code][8][year]
+    set_cell(workbook, 8, year, true, None, "conflicting_values", "conflicting_duplicate")
+    set_cell(sheet, 8, year, int(round(true * 1.1)) + 1, None, "conflicting_values", "conflicting_duplicate")
+    add_entry(sheet, "equal_overlap", "loaded")
+    ctx.issues[zone.code] = ("conflicting_duplicate", [(8, year)], "csv")
+    return [workbook, sheet]
+
+
+def plan_2014_batch1(ctx: Context) -> tuple[list[Submission], list[Zone]]:
+    """Round 2014, first batch: 145 of 157 zones submit; returns the files and the zones that did not."""
+    order = [z for z in ctx.zones if z.removed_year is None]
+    ctx.rng.shuffle(order)
+    absent, csv_zones, wb_zones = order[:12], order[12:24], order[24:]
+    subs = []
+    n_err, n_layout = len(ERRORS_2014), 2 * len(LAYOUT_VARIANTS)
+    for k, zone in enumerate(wb_zones[:-1]):
+        sub = new_submission(ctx, zone, 2014, 1)
+        if k < n_err:
+            inject(ctx, sub, *ERRORS_2014[k])
+            ctx.issues[zone.code] = (ERRORS_2014[k][0], _wrong_keys(ctx, sub), "xlsx")
+        elif k < n_err + n_layout:
+            apply_layout(ctx, sub, LAYOUT_VARIANTS[(k - n_err) % len(LAYOUT_VARIANTS)])
+        elif k == n_err + n_layout:
+            sub.copies.append(sub.file_name.replace(".xlsx", "_副本.xlsx"))
+        subs.append(sub)
+    subs += _conflict_pair(ctx, wb_zones[-1])
+    for k, zone in enumerate(csv_zones):
+        sub = _csv_submission(ctx, zone, 2014, 1, k)
+        _csv_variant(ctx, sub, k)
+        subs.append(sub)
+    removed = next(z for z in ctx.zones if z.removed_year)
+    subs.append(new_submission(ctx, removed, 2014, 1))
+    add_entry(subs[-1], "removed_zone_submission", "zone_not_expected")
+    finish_batch(ctx, 2014, 1, subs)
+    add_file(ctx, "2014/batch-1/说明.docx", b"synthetic demo: a covering note, not a real document\n",
+             "document_file", "unsupported_file_type")
+    add_file(ctx, "2014/batch-1/~$temp.xlsx", b"\x0bdemo steward" + bytes(149), "office_lock_file", "ignored")
+    add_file(ctx, "2014/batch-1/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(24), "macos_metadata", "ignored")
+    return subs, absent
+
+
+def _correction(ctx: Context, zone: Zone, kind: str, keys: list[tuple[int, int]], fmt: str) -> Submission | None:
+    """The batch-2 answer of a zone to its batch-1 problem (None when the zone does not answer)."""
+    mode = FIXES.get(kind)
+    if mode is None:
+        return None
+    if mode == "row":
+        keys = [(i, y) for i in sorted({k[0] for k in keys}) for y in range(FIRST_YEAR, 2014)]
+    sub = (new_submission(ctx, zone, 2014, 2, fmt) if mode == "full"
+           else new_submission(ctx, zone, 2014, 2, fmt, set(keys)))
+    sub.tracked = set(keys)
+    if kind in FILE_REASONS:
+        sub.tracked = set()
+        add_entry(sub, "resubmission", "loaded")
+    if mode == "unfixed":
+        for ind, year in keys:
+            set_cell(sub, ind, year, "待核实", None, "unfixed_not_a_number", "not_a_number")
+    return sub
+
+
+def _revise_truth(ctx: Context, zone: Zone, ind: int, year: int) -> None:
+    """A genuine revision: the zone's true value changes from now on."""
+    old = ctx.truth[zone.code][ind][year]
+    new = int(round(old * 1.03)) + 1 if isinstance(old, int) else round(old * 1.03 + 0.01, 2)
+    ctx.truth[zone.code][ind][year] = new
+
+
+def plan_2014_batch2(ctx: Context, batch1: list[Submission], absent: list[Zone]) -> None:
+    """Round 2014, supplementary batch: late submissions, corrections, a few genuine revisions."""
+    subs = [new_submission(ctx, zone, 2014, 2) for zone in absent[:8]]
+    subs.append(_csv_submission(ctx, absent[8], 2014, 2, 1))
+    for zone in ctx.zones:
+        if zone.code in ctx.issues:
+            answer = _correction(ctx, zone, *ctx.issues[zone.code])
+            subs += [answer] if answer else []
+    clean = [s.zone for s in batch1 if s.fmt == "xlsx" and not s.entries and not s.copies]
+    for k, zone in enumerate(clean[-4:]):
+        ind, year = ctx.rng.choice((3, 5, 8, 13)), ctx.rng.choice((2011, 2012, 2013))
+        _revise_truth(ctx, zone, ind, year)
+        sub = new_submission(ctx, zone, 2014, 2, keys={(ind, year)} if k < 2 else None)
+        sub.revision_kind, sub.tracked = "genuine_revision", {(ind, year)}
+        subs.append(sub)
+    finish_batch(ctx, 2014, 2, subs)
+    add_file(ctx, "2014/batch-2/补报说明.pdf", b"%PDF-1.4\n% synthetic demo placeholder, not a real document\n%%EOF\n",
+             "document_file", "unsupported_file_type")
+
+
+def plan_2015_batch1(ctx: Context) -> None:
+    """Round 2015, first batch (years 2009-2014): 150 zones, a few revisions of 2012-2013, a handful of errors."""
+    order = [z for z in ctx.zones if z.removed_year is None]
+    ctx.rng.shuffle(order)
+    csv_zones, wb_zones = order[7:17], order[17:]
+    subs = []
+    for k, zone in enumerate(wb_zones):
+        if k < 5:
+            _revise_truth(ctx, zone, ctx.rng.choice((1, 6, 7, 12, 14)), ctx.rng.choice((2012, 2013)))
+        sub = new_submission(ctx, zone, 2015, 1)
+        if k < 5:
+            sub.revision_kind = "genuine_revision"
+        elif k < 5 + len(ERRORS_2015):
+            inject(ctx, sub, *ERRORS_2015[k - 5])
+        elif k < 5 + len(ERRORS_2015) + len(LAYOUT_VARIANTS):
+            apply_layout(ctx, sub, LAYOUT_VARIANTS[k - 5 - len(ERRORS_2015)])
+        subs.append(sub)
+    for k, zone in enumerate(csv_zones):
+        subs.append(_csv_submission(ctx, zone, 2015, 1, k))
+    late = subs[-1]
+    value = ctx.truth[late.zone.code][7][2014]
+    entry = add_entry(late, "year_2015_line", "year_out_of_range", 7, 2015, value)
+    late.extra_lines.append(([late.zone.code, "7", "2015", str(value), "元/人", "预计"], entry))
+    finish_batch(ctx, 2015, 1, subs)
+
+
+# --- the folder ----------------------------------------------------------------------------------------------------
+
+README = """# SYNTHETIC DEMO DATA — 合成演示数据
+
+Everything in this folder was generated by `pipelines/demo.py` (seed {seed}). It is **not** real
+monitoring data: the zone names (…演示一县) and every value are invented; only the composition of the
+registry (157 zones in 30 provinces, 76/55/26 by region, 77/51/23/6 by type, two special zones, three
+removed zones) follows the programme office's 2014 report.
+
+- `reference/zones.csv` — the registry; `2014/batch-1`, `2014/batch-2`, `2015/batch-1` — submissions.
+- Typical submission errors are injected on purpose. `demo_manifest.json` lists each one with its
+  file, zone, indicator, year, sheet and cell (`line N` for CSVs, the header being line 1) and the
+  reason code the pipeline should produce (`converted`, `missing`, `loaded`, `ignored` where nothing is
+  rejected).
+- Regenerate with `python -m pipelines.demo DIR`. The generator only writes into an empty folder or a
+  folder holding this README, which it clears first: never put real submissions here.
+"""
+
+
+def prepare_directory(raw_dir: Path) -> None:
+    """Refuse a folder with files unless it is an earlier demo folder; clear that one."""
+    if raw_dir.exists() and not raw_dir.is_dir():
+        raise ValueError(f"{raw_dir} is not a directory")
+    if raw_dir.is_dir() and any(raw_dir.iterdir()):
+        if not (raw_dir / README_NAME).is_file():
+            raise ValueError(f"{raw_dir} already holds files and no {README_NAME}: refusing to write demo data there")
+        for child in sorted(raw_dir.iterdir()):
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    raw_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _count(items) -> dict[str, int]:
+    return dict(sorted(Counter(items).items()))
+
+
+def summarise(ctx: Context, seed: int) -> dict:
+    """Counts of zones, files per batch and injected errors by kind and by expected reason."""
+    active = [z for z in ctx.zones if z.removed_year is None]
+    batches: dict[str, Counter] = {}
+    for path in ctx.files:
+        if path.startswith("reference/"):
+            continue
+        folder, name = path.rsplit("/", 1)
+        suffix = name.rsplit(".", 1)[-1]
+        kind = "ignored" if name.startswith((".", "~$")) else {"xlsx": "workbooks", "csv": "csv"}.get(suffix, "other")
+        batches.setdefault(folder, Counter())[kind] += 1
+    return {
+        "seed": seed,
+        "zones": {"active": len(active), "removed": len(ctx.zones) - len(active),
+                  "provinces": len({z.province_code for z in active}),
+                  "by_region": dict(sorted(Counter(z.region for z in active).items())),
+                  "by_type": dict(sorted(Counter(z.zone_type for z in active).items())),
+                  "type_evaluation_false": sum(not z.type_evaluation for z in active)},
+        "batches": {folder: {**dict(sorted(counts.items())), "files": sum(counts.values()),
+                             "zones_submitting": len(ctx.submitters[folder])} for folder, counts in batches.items()},
+        "injected": _count(e["kind"] for e in ctx.entries if not e["kind"].startswith("layout_")),
+        "layout_variants": _count(e["kind"] for e in ctx.entries if e["kind"].startswith("layout_")),
+        "expected": _count(e["expected"] for e in ctx.entries),
+        "manifest_entries": len(ctx.entries),
+    }
+
+
+def generate_demo(raw_dir: Path, seed: int = 2014) -> dict:
+    """Write a complete synthetic raw folder into `raw_dir` and return a summary of what was written.
+
+    Raises ValueError when `raw_dir` holds files but no SYNTHETIC_DEMO_README.md.
+    """
+    raw_dir = Path(raw_dir)
+    prepare_directory(raw_dir)
+    (raw_dir / README_NAME).write_text(README.format(seed=seed), encoding="utf-8")
+    rng = random.Random(seed)
+    zones = build_registry(rng)
+    ctx = Context(rng, zones, build_series(zones, rng))
+    ctx.files["reference/zones.csv"] = registry_csv(zones)
+    batch1, absent = plan_2014_batch1(ctx)
+    plan_2014_batch2(ctx, batch1, absent)
+    plan_2015_batch1(ctx)
+    for rel, data in ctx.files.items():
+        path = raw_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    manifest = {"synthetic": True, "generator": "pipelines.demo", "seed": seed, "entries": ctx.entries}
+    (raw_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return summarise(ctx, seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipelines.demo OUT_DIR [--seed N]`: write the demo raw folder and print its summary."""
+    parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path, help="folder to write (empty, or an earlier demo folder)")
+    parser.add_argument("--seed", type=int, default=2014)
+    args = parser.parse_args(argv)
+    try:
+        summary = generate_demo(args.out_dir, seed=args.seed)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

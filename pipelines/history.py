@@ -31,15 +31,13 @@ where distinct_values > 1
 """
 
 # Accepted versions: one per key and batch (equal duplicates count once: the first read wins).
+# batch_seq numbers the batches present in (round, batch) order. (No join here: DuckDB 2.0.1 returns
+# a wrong column for `join ... using (...)` combined with `qualify`.)
 VERSIONS_SQL = f"""
 create or replace temp table staging_versions as
-with batches as (
-    select round, batch, dense_rank() over (order by round, batch) as batch_seq
-    from (select distinct round, batch from staging_history)
-)
-select h.*, b.batch_seq
-from staging_history h join batches b using (round, batch)
-qualify row_number() over (partition by {KEY}, h.round, h.batch order by h.cell_order) = 1
+select *, dense_rank() over (order by round, batch) as batch_seq
+from staging_history
+qualify row_number() over (partition by {KEY}, round, batch order by cell_order) = 1
 """
 
 IN_FORCE_SQL = f"""
@@ -114,7 +112,7 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> d
     observations = con.execute(IN_FORCE_SQL + f" order by {KEY}").df()
     history = con.execute(
         f"""select h.*, (f.cell_order is not null) as in_force
-        from staging_history h left join ({IN_FORCE_SQL}) f using (cell_order)
+        from staging_history h left join ({IN_FORCE_SQL}) f on f.cell_order = h.cell_order
         order by {KEY}, h.round, h.batch, h.cell_order"""
     ).df()
     batch_seqs = [row[0] for row in con.execute("select distinct batch_seq from staging_versions order by 1").fetchall()]

@@ -70,6 +70,10 @@ union all select 'flag', flag, count(*) from core.value_flags group by all
 order by level, n desc, code
 """
 
+REFUSED_FILES_SQL = """
+select path, status, reason, detail from core.submission_files where status <> 'loaded' order by file_id
+"""
+
 
 @dataclass
 class RunSummary:
@@ -77,13 +81,15 @@ class RunSummary:
 
     batches: pd.DataFrame
     reasons: pd.DataFrame
+    refused_files: pd.DataFrame
     feedback_workbooks: int = 0
 
 
 def read_summary(warehouse_path: Path) -> RunSummary:
     """The summary of the published warehouse."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        return RunSummary(con.execute(BATCHES_SQL).df(), con.execute(REASONS_SQL).df())
+        return RunSummary(con.execute(BATCHES_SQL).df(), con.execute(REASONS_SQL).df(),
+                          con.execute(REFUSED_FILES_SQL).df())
 
 
 def print_summary(summary: RunSummary, console: Console) -> None:
@@ -104,5 +110,12 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         reason = reasons.get(row.code)
         table.add_row(row.level, row.code, str(row.n), reason.zh if reason else "", reason.en if reason else "")
     console.print(table)
+    if len(summary.refused_files):
+        files = Table(title="Files not loaded 未载入的文件", title_justify="left")
+        for header in ("file", "status", "reason", "detail"):
+            files.add_column(header, overflow="fold")
+        for row in summary.refused_files.itertuples(index=False):
+            files.add_row(row.path, row.status, row.reason, "" if pd.isna(row.detail) else row.detail)
+        console.print(files)
     if summary.feedback_workbooks:
         console.print(f"Feedback workbooks written: {summary.feedback_workbooks}")

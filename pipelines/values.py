@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 from schemas.catalogue import load_catalogue
@@ -60,10 +59,12 @@ def parse_years(raw: pd.Series) -> pd.Series:
 
 
 def convert_units(values: pd.Series, factors: pd.Series) -> pd.Series:
-    """values × factor, rounded as a single operation.
+    """values × factor in the catalogue unit, as the same decimal number written in that unit.
 
-    A factor below one (元 → 万元: 0.0001) is applied as a division by its exact integer
-    inverse, so 15802 元 becomes exactly the float 1.5802 that typing "1.5802" gives.
+    Binary floating point makes 2.1185 × 10000 come out as 21184.999999999996; converted values are
+    rounded to 15 significant digits so that 2.1185 万元/人 and 21185 元/人 load as the same number.
     """
-    inverse = np.where(factors < 1, np.round(1 / factors.where(factors > 0, 1)), 1.0)
-    return pd.Series(np.where(factors < 1, values / inverse, values * factors), index=values.index, dtype="float64")
+    product = values * factors
+    converted = (factors != 1) & product.notna()
+    rounded = [float(f"{value:.15g}") for value in product[converted]]
+    return product.where(~converted, pd.Series(rounded, index=product.index[converted], dtype="float64"))

@@ -157,7 +157,8 @@ def formulas_without_value(path: Path, sheet_index: int) -> dict[str, str]:
         attributes, body = match.groups()
         ref = re.search(r'\br="([A-Z]+\d+)"', attributes)
         formula = re.search(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", body, flags=re.S)
-        if ref and formula and not re.search(r"<(?:\w+:)?v\b", body):
+        # openpyxl writes an empty <v/> for a formula it never computed
+        if ref and formula and not re.search(r"<(?:\w+:)?v\b[^>]*>[^<]+<", body):
             found[ref.group(1)] = "=" + (formula.group(1) or "")
     return found
 
