@@ -65,7 +65,8 @@ def render(readme: str) -> str:
     """The README with every generated section rewritten."""
     for name, build in SECTIONS.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- end:{name} -->)", re.S)
-        readme = pattern.sub(lambda match, text=build(): f"{match.group(1)}{text}\n{match.group(2)}", readme)
+        text = build()
+        readme = pattern.sub(lambda match, text=text: f"{match.group(1)}{text}\n{match.group(2)}", readme)
     return readme
 
 

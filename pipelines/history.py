@@ -115,7 +115,7 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> d
         from staging_history h left join ({IN_FORCE_SQL}) f on f.cell_order = h.cell_order
         order by {KEY}, h.round, h.batch, h.cell_order"""
     ).df()
-    batch_seqs = [row[0] for row in con.execute("select distinct batch_seq from staging_versions order by 1").fetchall()]
+    batch_seqs = con.execute("select distinct batch_seq from staging_versions order by 1").fetchall()
     flag_frames = [
         con.execute(
             FLAGS_SQL,
@@ -126,7 +126,7 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> d
                 "factors": list(catalogue.unit_error_factors),
             },
         ).df()
-        for seq in batch_seqs
+        for (seq,) in batch_seqs
     ]
     flags = pd.concat(flag_frames, ignore_index=True) if flag_frames else pd.DataFrame()
     return {"history": history, "observations": observations, "conflicts": conflicts, "flags": flags}

@@ -55,7 +55,8 @@ in_force as (
 select b.round, b.batch, coalesce(files_loaded, 0) as files_loaded, coalesce(files_rejected, 0) as files_rejected,
        coalesce(files_duplicate, 0) as files_duplicate, coalesce(values_accepted, 0) as values_accepted,
        coalesce(values_rejected, 0) as values_rejected, coalesce(values_flagged, 0) as values_flagged,
-       round(100.0 * coalesce(values_in_force, 0) / nullif(zones_expected * 16 * (b.round - 2009), 0), 1) as coverage_pct
+       round(100.0 * coalesce(values_in_force, 0) / nullif(zones_expected * 16 * (b.round - 2009), 0), 1)
+           as coverage_pct
 from batches b
 left join files using (round, batch) left join accepted using (round, batch)
 left join rejected using (round, batch) left join flagged using (round, batch)

@@ -96,7 +96,8 @@ def _unit_factors(indicator_id: pd.Series, unit: pd.Series, known: pd.Series) ->
         (i, u): catalogue.conversion_factor(int(i), u)
         for i, u in pairs.drop_duplicates().itertuples(index=False)
     }
-    looked_up = [factors.get((i, u)) if k else 1.0 for i, u, k in zip(indicator_id, unit.fillna(""), known, strict=True)]
+    units = unit.fillna("")
+    looked_up = [factors.get((i, u)) if k else 1.0 for i, u, k in zip(indicator_id, units, known, strict=True)]
     return pd.Series(looked_up, index=indicator_id.index, dtype="float64")
 
 
