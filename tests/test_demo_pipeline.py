@@ -1,0 +1,166 @@
+"""End to end on the synthetic demo: generate it, run the whole asset graph into a real DuckDB file,
+and compare the warehouse with what the generator's manifest says each injected case must become."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.demo import generate_demo
+from pipelines.runner import materialize_all
+from pipelines.settings import SQL_MODELS_DIR, SdzSettings
+from pipelines.sql_models import discover_models
+
+FILE_REASONS = {"unsupported_file_type", "zone_not_identified", "no_data_sheet", "unreadable_file", "duplicate",
+                "bad_header"}
+FILE_FLAGS = {"zone_name_mismatch", "zone_not_expected"}
+VALUE_FLAGS = {"revised", "suspicious_jump", "possible_unit_error"}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("demo")
+    generate_demo(root / "raw")
+    settings = SdzSettings(raw_dir=str(root / "raw"), warehouse=str(root / "warehouse" / "sdz.duckdb"))
+    result = materialize_all(settings)
+    assert result.success
+    return settings, result
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_run):
+    settings, _result = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        yield con
+
+
+def _outcome(con: duckdb.DuckDBPyConnection, entry: dict) -> bool:
+    """Does the warehouse show what the manifest expects for one injected case?"""
+    expected = entry["expected"]
+    file = con.execute("select file_id, status, reason from core.submission_files where path = ?",
+                       [entry["file"]]).fetchone()
+    if expected == "ignored":
+        return file is None
+    if expected in FILE_REASONS:
+        return file is not None and file[2] == expected
+    file_id = file[0]
+    if entry.get("cell") is None and expected == "loaded":  # a whole file, e.g. identified by name
+        return file[1] == "loaded"
+    if expected in FILE_FLAGS:
+        return con.execute("select count(*) from core.value_flags where file_id = ? and flag = ? and indicator_id "
+                           "is null", [file_id, expected]).fetchone()[0] == 1
+    accepted = con.execute("select value from core.observation_history where file_id = ? and source_cell = ?",
+                           [file_id, entry["cell"]]).fetchall()
+    rejected = con.execute("select reason from core.rejected_values where file_id = ? and source_cell = ?",
+                           [file_id, entry["cell"]]).fetchall()
+    if expected == "missing":
+        return not accepted and not rejected
+    if expected in ("loaded", "converted"):
+        return len(accepted) == 1 and not rejected and (
+            entry.get("expected_value") is None or accepted[0][0] == pytest.approx(entry["expected_value"], rel=1e-12))
+    if expected in VALUE_FLAGS:
+        return len(accepted) == 1 and con.execute(
+            "select count(*) from core.value_flags where file_id = ? and source_cell = ? and flag = ?",
+            [file_id, entry["cell"], expected]).fetchone()[0] == 1
+    return not accepted and rejected == [(expected,)]
+
+
+def test_every_injected_case_ends_where_the_manifest_says(demo_run, warehouse):
+    settings, _ = demo_run
+    manifest = json.loads((settings.raw_path / "demo_manifest.json").read_text(encoding="utf-8"))["entries"]
+    wrong = [entry for entry in manifest if not _outcome(warehouse, entry)]
+    assert len(manifest) > 200
+    assert wrong == []
+
+
+def test_every_check_passed(demo_run):
+    settings, result = demo_run
+    evaluations = result.get_asset_check_evaluations()
+    defined = build_definitions(settings).resolve_asset_graph().asset_check_keys
+    assert {(e.asset_key, e.check_name) for e in evaluations} == {(k.asset_key, k.name) for k in defined}
+    assert [e.check_name for e in evaluations if not e.passed] == []
+    nothing_lost = next(e for e in evaluations if e.check_name == "nothing_lost")
+    assert nothing_lost.metadata["non_missing_cells_read"].value == nothing_lost.metadata[
+        "history_plus_rejected"].value > 25_000
+
+
+def test_zone_structure_reproduces_the_seed(warehouse):
+    shares = {(d, c): (n, s) for d, c, n, s in warehouse.execute("select * from mart.zone_structure").fetchall()}
+    assert {c: (n, round(s, 1)) for (d, c), (n, s) in shares.items() if d == "region"} == {
+        "east": (76, 48.4), "central": (55, 35.0), "west": (26, 16.6)}
+    assert {c: (n, round(s)) for (d, c), (n, s) in shares.items() if d == "zone_type"} == {
+        "county": (77, 49), "district": (51, 32), "prefecture": (23, 15), "township": (6, 4)}
+
+
+def test_batch_two_fills_gaps_and_keeps_history(warehouse):
+    coverage = dict(warehouse.execute(
+        "select batch, sum(zones_reported) / sum(zones_expected) from mart.coverage where round = 2014 group by all"
+    ).fetchall())
+    assert coverage[2] > coverage[1]
+    superseded = warehouse.execute(
+        "select count(*) from core.observation_history where round = 2014 and batch = 1 and not in_force"
+    ).fetchone()[0]
+    assert superseded > 0
+    in_force = warehouse.execute("select count(*) from core.observation_history where in_force").fetchone()[0]
+    assert in_force == warehouse.execute("select count(*) from core.observations").fetchone()[0]
+
+
+def test_every_table_and_column_is_documented(warehouse):
+    tables = warehouse.execute(
+        "select schema_name, table_name, comment from duckdb_tables() where schema_name in ('core', 'mart')"
+    ).fetchall()
+    assert len(tables) >= 16
+    assert [t for t in tables if not t[2]] == []
+    undocumented = warehouse.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name in ('core', 'mart') and "
+        "(comment is null or comment = '')").fetchall()
+    assert undocumented == []
+
+
+def test_sql_files_run_as_is_against_the_warehouse(warehouse):
+    for model in discover_models(SQL_MODELS_DIR).values():
+        as_written = warehouse.execute(model.path.read_text(encoding="utf-8")).fetchall()
+        stored = warehouse.execute(f"select * from {model.table}").fetchall()
+        assert sorted(map(repr, as_written)) == sorted(map(repr, stored)), model.table
+
+
+def test_feedback_workbooks_for_every_zone_with_findings(demo_run, warehouse):
+    settings, _ = demo_run
+    zones_with_findings = {
+        (r, b, z) for r, b, z in warehouse.execute(
+            "select round, batch, zone_code from core.rejected_values where zone_code in "
+            "(select zone_code from core.zones) union select round, batch, zone_code from core.value_flags"
+        ).fetchall()
+    }
+    written = {
+        (int(p.parts[-3]), int(p.parts[-2].removeprefix("batch-")), p.stem)
+        for p in (settings.output_dir / "feedback").rglob("*.xlsx")
+    }
+    assert written == zones_with_findings
+
+
+def test_parquet_exports_match_the_marts(demo_run, warehouse):
+    settings, _ = demo_run
+    marts = [t for (t,) in warehouse.execute(
+        "select table_name from duckdb_tables() where schema_name = 'mart'").fetchall()]
+    for table in marts:
+        path = settings.output_dir / "parquet" / f"mart.{table}.parquet"
+        exported = warehouse.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+        assert exported == warehouse.execute(f"select count(*) from mart.{table}").fetchone()[0], table
+
+
+def test_a_second_run_gives_identical_tables(demo_run, tmp_path: Path, warehouse):
+    settings, _ = demo_run
+    again = SdzSettings(raw_dir=settings.raw_dir, warehouse=str(tmp_path / "sdz.duckdb"))
+    assert materialize_all(again).success
+    tables = [f"{s}.{t}" for s, t in warehouse.execute(
+        "select schema_name, table_name from duckdb_tables() where schema_name in ('core', 'mart')").fetchall()]
+    with duckdb.connect(str(again.warehouse_path), read_only=True) as second:
+        for table in tables:
+            first_rows = warehouse.execute(f"select * from {table} order by all").fetchall()
+            second_rows = second.execute(f"select * from {table} order by all").fetchall()
+            assert first_rows == second_rows, table
