@@ -58,7 +58,7 @@ def zone_registry(settings: SdzSettings) -> pd.DataFrame:
 def submission_inventory(settings: SdzSettings) -> dg.Output[pd.DataFrame]:
     """Every file under raw/<round>/batch-N/ with its hash; unsupported types and byte-identical
     copies are settled here."""
-    inventory = list_submissions(settings.raw_path)
+    inventory = list_submissions(settings.raw_path, settings.max_file_bytes)
     return dg.Output(
         inventory,
         metadata={"files": len(inventory), "by_status": dg.MetadataValue.json(
@@ -71,7 +71,7 @@ def parsed_submissions(
     settings: SdzSettings, zone_registry: pd.DataFrame, submission_inventory: pd.DataFrame
 ) -> dg.Output[ParsedSubmissions]:
     """Value cells read from every workbook and CSV, with each file's outcome (loaded or rejected whole)."""
-    parsed = parse_submissions(submission_inventory, settings.raw_path, zone_registry)
+    parsed = parse_submissions(submission_inventory, settings.raw_path, zone_registry, settings.max_inflated_bytes)
     rejected_files = parsed.files[parsed.files["status"] == "rejected"]
     return dg.Output(
         parsed,

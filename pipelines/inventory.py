@@ -8,7 +8,9 @@ Nothing under raw/ is ever modified.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ CSV_SUFFIXES = {".csv"}
 ROUND_PATTERN = re.compile(r"(19|20)\d\d")
 BATCH_PATTERN = re.compile(r"batch-(\d+)")
 
+DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024  # pipelines.settings has the configurable value
 INVENTORY_COLUMNS = ["file_id", "path", "sha256", "round", "batch", "file_format", "size_bytes", "status", "reason",
                      "detail"]
 
@@ -72,52 +75,87 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def list_submissions(raw_dir: Path) -> pd.DataFrame:
-    """Every submission file under raw_dir's `<round>/batch-N/` folders (see `inventory_of`)."""
+def entry_problem(path: Path, raw_dir: Path, max_file_bytes: int) -> tuple[str, str] | None:
+    """Why an entry of a batch folder cannot be read at all, before anything opens it.
+
+    Links are followed only to a regular file inside raw/; anything else that is not a regular
+    file (a folder named like a file, a device, a pipe) is refused, and so is a file above the
+    size limit.
+    """
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(Path(os.path.realpath(raw_dir))):
+            return "link_outside_raw", "a link to a place outside the raw folder is never followed"
+    try:
+        status = path.stat()
+    except OSError as error:
+        return "unreadable_file", f"cannot be read ({error.strerror})"
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        return "not_a_file", f"{kind} named like a submission file"
+    if status.st_size > max_file_bytes:
+        return "file_too_large", f"{status.st_size:,} bytes, above the limit of {max_file_bytes:,} (SDZ_MAX_FILE_BYTES)"
+    return None
+
+
+def list_submissions(raw_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> pd.DataFrame:
+    """Every submission entry under raw_dir's `<round>/batch-N/` folders (see `inventory_of`).
+
+    The walk never follows links into other folders; a folder whose name has a submission
+    file's extension is listed (and refused) as well as walked.
+    """
     entries = []
     for folder in batch_folders(raw_dir):
-        for path in folder.path.rglob("*"):
-            relative = path.relative_to(raw_dir)
-            if any(is_ignored(part) for part in relative.parts) or not path.is_file():
-                continue
-            entries.append((path, relative.as_posix(), folder.round, folder.batch))
-    return inventory_of(entries)
+        for current, folders, files in os.walk(folder.path, followlinks=False):
+            current_path = Path(current)
+            folders[:] = sorted(name for name in folders if not is_ignored(name))
+            names = [name for name in files if not is_ignored(name)]
+            names += [name for name in folders if file_format(Path(name)) or (current_path / name).is_symlink()]
+            for name in names:
+                path = current_path / name
+                entries.append((path, path.relative_to(raw_dir).as_posix(), folder.round, folder.batch))
+    return inventory_of(entries, raw_dir, max_file_bytes)
 
 
-def inventory_of(entries: list[tuple[Path, str, int, int]]) -> pd.DataFrame:
+def inventory_of(
+    entries: list[tuple[Path, str, int, int]], raw_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> pd.DataFrame:
     """One row per (file, shown name, round, batch), ordered by round, batch and name (code-point order).
 
-    `status` is already final for unsupported types (`rejected`) and byte-identical copies
-    (`duplicate`, naming the loaded file in `detail`); the others are `pending` until parsed.
-    `file_id` numbers the files in that order, starting at 1.
+    `status` is already final for entries that cannot be read (`rejected`: unsupported type, not a
+    file, link out of raw/, too large) and for byte-identical copies (`duplicate`, naming the
+    loaded file in `detail`); the others are `pending` until parsed. `file_id` numbers the
+    entries in that order, starting at 1.
     """
-    rows = [{"absolute": path, "path": name, "round": round_year, "batch": batch}
-            for path, name, round_year, batch in entries]
-    rows.sort(key=lambda row: (row["round"], row["batch"], row["path"]))
+    rows = sorted(entries, key=lambda entry: (entry[2], entry[3], entry[1]))
     first_by_hash: dict[str, str] = {}
     records = []
-    for file_id, row in enumerate(rows, start=1):
-        path: Path = row["absolute"]
+    for file_id, (path, name, round_year, batch) in enumerate(rows, start=1):
         fmt = file_format(path)
-        digest = sha256_of(path)
+        digest = size = None
         status, reason, detail = "pending", None, None
-        if fmt is None:
+        problem = entry_problem(path, raw_dir, max_file_bytes)
+        if problem is None:
+            digest, size = sha256_of(path), path.stat().st_size
+        if problem:
+            status, (reason, detail) = "rejected", problem
+        elif fmt is None:
             status, reason = "rejected", "unsupported_file_type"
             detail = f"{path.suffix or 'no extension'}: only .xlsx, .xlsm, .xls and .csv are read"
         elif digest in first_by_hash:
             status, reason = "duplicate", "duplicate"
             detail = f"byte-identical to {first_by_hash[digest]}"
         else:
-            first_by_hash[digest] = row["path"]
+            first_by_hash[digest] = name
         records.append(
             {
                 "file_id": file_id,
-                "path": row["path"],
+                "path": name,
                 "sha256": digest,
-                "round": row["round"],
-                "batch": row["batch"],
+                "round": round_year,
+                "batch": batch,
                 "file_format": fmt,
-                "size_bytes": path.stat().st_size,
+                "size_bytes": size,
                 "status": status,
                 "reason": reason,
                 "detail": detail,

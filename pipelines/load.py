@@ -50,7 +50,8 @@ def load_core_tables(
 ) -> dict[str, pd.DataFrame]:
     """Resolve precedence, create every core table in `con` and fill it; returns the tables' frames."""
     resolved = resolve_history(con, validated.accepted)
-    rejected = pd.concat([validated.rejected, resolved["conflicts"]], ignore_index=True)
+    rejected = pd.concat([frame for frame in (validated.rejected, resolved["conflicts"]) if len(frame)],
+                         ignore_index=True) if len(resolved["conflicts"]) else validated.rejected
     rejected = rejected.sort_values("cell_order", kind="stable", ignore_index=True)
     files = parsed.files.copy()
     files["values_accepted"] = files["file_id"].map(resolved["history"].groupby("file_id").size()).fillna(0)

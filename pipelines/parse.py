@@ -14,7 +14,7 @@ import pandas as pd
 from pipelines.csv_reader import read_long_csv
 from pipelines.registry import expected_in_round
 from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
-from pipelines.workbook_reader import read_workbook
+from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook
 from schemas.observations import CELL_COLUMNS
 
 WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
@@ -29,14 +29,16 @@ class ParsedSubmissions:
     file_warnings: pd.DataFrame
 
 
-def read_submission(path: Path, file_format: str, zones: ZoneLookup) -> ParsedFile:
+def read_submission(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile:
     """Read one file by its format; raises FileRejected when the file cannot be used."""
     if file_format == "csv":
         return read_long_csv(path)
-    return read_workbook(path, zones)
+    return read_workbook(path, zones, max_inflated_bytes)
 
 
-def parse_submissions(inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame) -> ParsedSubmissions:
+def parse_submissions(
+    inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int = DEFAULT_MAX_INFLATED
+) -> ParsedSubmissions:
     """Read the inventory's pending files in order; every other file keeps its status."""
     zones = ZoneLookup.from_registry(registry)
     files = inventory.copy()
@@ -44,7 +46,7 @@ def parse_submissions(inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataF
     cell_frames, warnings = [], []
     for index, file in files[files["status"] == "pending"].iterrows():
         try:
-            parsed = read_submission(raw_dir / file["path"], file["file_format"], zones)
+            parsed = read_submission(raw_dir / file["path"], file["file_format"], zones, max_inflated_bytes)
         except FileRejected as rejection:
             files.loc[index, ["status", "reason", "detail"]] = ["rejected", rejection.reason, rejection.detail]
             continue

@@ -12,6 +12,10 @@ from pathlib import Path
 from dagster import ConfigurableResource
 
 DEFAULT_RAW_DIR = "raw"
+# Guards applied before a file is parsed: a submission is one zone's workbook (tens of kB) or a
+# long CSV (a national bulk file of 1.4 M values is about 40 MB).
+DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
+DEFAULT_MAX_INFLATED_BYTES = 64 * 1024 * 1024
 DEFAULT_WAREHOUSE = "warehouse/sdz.duckdb"
 # The repository's own definitions (SQL models, method files) live beside the code, wherever the
 # command is started from.
@@ -25,8 +29,8 @@ class SdzSettings(ConfigurableResource):
 
     raw_dir: str = DEFAULT_RAW_DIR
     warehouse: str = DEFAULT_WAREHOUSE
-    max_file_bytes: int = 50 * 1024 * 1024
-    max_inflated_bytes: int = 200 * 1024 * 1024
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES
     method_file: str = str(DEFAULT_METHOD)
 
     @classmethod
@@ -37,6 +41,8 @@ class SdzSettings(ConfigurableResource):
         return cls(
             raw_dir=str(raw_dir or os.environ.get("SDZ_RAW_DIR") or DEFAULT_RAW_DIR),
             warehouse=str(warehouse or os.environ.get("SDZ_WAREHOUSE") or DEFAULT_WAREHOUSE),
+            max_file_bytes=int(os.environ.get("SDZ_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES),
+            max_inflated_bytes=int(os.environ.get("SDZ_MAX_INFLATED_BYTES") or DEFAULT_MAX_INFLATED_BYTES),
         )
 
     @property

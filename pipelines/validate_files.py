@@ -36,7 +36,9 @@ class ValidationReport:
 
 def validate_files(rounds: dict[Path, int], registry: pd.DataFrame) -> ValidationReport:
     """Check each file (with the round it belongs to) against the template and the value rules."""
-    inventory = inventory_of([(path.resolve(), str(path), round_year, 1) for path, round_year in rounds.items()])
+    # The steward names these files, so links are followed wherever they point.
+    entries = [(path.resolve(), str(path), round_year, 1) for path, round_year in rounds.items()]
+    inventory = inventory_of(entries, Path("/"))
     # Several files may share content here; a steward checking them wants each one checked.
     duplicates = inventory["status"] == "duplicate"
     inventory.loc[duplicates, ["status", "reason", "detail"]] = ["pending", None, None]

@@ -76,11 +76,21 @@ def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValu
     accepted = base[accepted_mask].assign(value=candidates["value"][accepted_mask])
     accepted = accepted.astype({"indicator_id": "int64", "year": "int64"})[ACCEPTED_COLUMNS]
     rejected = base[~accepted_mask].assign(
-        raw_value=cells["raw_value"][~accepted_mask],
+        raw_value=_shortened(cells["raw_value"][~accepted_mask]),
         reason=reasons[~accepted_mask],
         detail=_details(candidates, cells, reasons)[~accepted_mask],
     )[REJECTED_COLUMNS]
     return ValidatedValues(accepted.reset_index(drop=True), rejected.reset_index(drop=True), int(is_missing.sum()))
+
+
+RAW_VALUE_LIMIT = 500
+
+
+def _shortened(raw: pd.Series) -> pd.Series:
+    """Raw values as stored for rejections: a cell of megabytes keeps its first 500 characters."""
+    too_long = raw.str.len() > RAW_VALUE_LIMIT
+    marked = raw.str.slice(0, RAW_VALUE_LIMIT) + "… (" + raw.str.len().astype("string") + " characters)"
+    return raw.where(~too_long.fillna(False), marked)
 
 
 def _unit_sign_of(indicator_id: object) -> str:

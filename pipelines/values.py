@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from schemas.catalogue import load_catalogue
@@ -42,7 +43,9 @@ def parse_numbers(raw: pd.Series, number: pd.Series, suffix_allowed: pd.Series) 
     readable = text.str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool)
     parsed = pd.to_numeric(text.where(readable), errors="coerce").astype("float64")
     with_number = number.notna()
-    return parsed.where(~with_number, number).astype("float64")
+    values = parsed.where(~with_number, number).astype("float64")
+    # Digits beyond the float range ("9" × 400) read as infinity: not a usable number.
+    return values.where(np.isfinite(values))
 
 
 def parse_integers(raw: pd.Series) -> pd.Series:

@@ -23,6 +23,8 @@ LABEL_NAME = "实验区名称"
 HEADER_NAME = "指标名称"
 HEADER_SEQ = "序号"
 HEADER_UNIT = "单位"
+DEFAULT_MAX_INFLATED = 64 * 1024 * 1024  # pipelines.settings has the configurable value
+
 
 
 @dataclass
@@ -177,8 +179,25 @@ def _sheet_part(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
     return None
 
 
-def read_workbook(path: Path, zones: ZoneLookup) -> ParsedFile:
+def check_archive(path: Path, max_inflated_bytes: int) -> None:
+    """Refuse an .xlsx/.xlsm whose content would inflate beyond the limit (a zip bomb) before reading it."""
+    if path.stat().st_size == 0:
+        raise FileRejected("unreadable_file", "the file is empty")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise FileRejected("unreadable_file", f"not a valid .xlsx archive ({_short(error)})") from None
+    if inflated > max_inflated_bytes:
+        raise FileRejected("inflated_too_large", f"its content inflates to {inflated:,} bytes, above the limit of "
+                                                 f"{max_inflated_bytes:,} (SDZ_MAX_INFLATED_BYTES)")
+
+
+def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
     """Read one workbook; raises FileRejected when it cannot be used at all."""
+    check_archive(path, max_inflated_bytes)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises several types for damaged files
