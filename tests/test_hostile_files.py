@@ -25,7 +25,9 @@ REGISTRY = (
     "410902,河南省濮阳市华龙区,41,district,true,2009\n"
 )
 GOOD_CSV = "zone_code,indicator,year,value,unit\n" + "".join(
-    f"410902,{indicator},{year},{indicator * 10 + year - 2000},\n" for indicator in (1, 3, 4) for year in range(2009, 2014)
+    f"410902,{indicator},{year},{indicator * 10 + year - 2000},\n"
+    for indicator in (1, 3, 4)
+    for year in range(2009, 2014)
 )
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
