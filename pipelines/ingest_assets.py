@@ -4,7 +4,6 @@ Bodies are thin: each calls the plain function of its stage (tested without Dags
 sit next to the asset they guard and carry their counts as metadata.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -154,13 +153,14 @@ def rejected_values_match_schema(validated_values: ValidatedValues) -> dg.AssetC
     ],
 )
 def core_tables(
+    context: dg.AssetExecutionContext,
     settings: SdzSettings,
     zone_registry: pd.DataFrame,
     parsed_submissions: ParsedSubmissions,
     validated_values: ValidatedValues,
 ):
     """The core tables of contract 5, written into the warehouse being built (not yet published)."""
-    with open_build(settings.build_path) as con:
+    with open_build(settings.build_path(context.run.run_id)) as con:
         tables = load_core_tables(con, zone_registry, parsed_submissions, validated_values)
     for name, frame in tables.items():
         yield dg.MaterializeResult(asset_key=_table_key(name), metadata={"dagster/row_count": len(frame)})

@@ -1,6 +1,5 @@
 """Dagster assets of publishing: swap the built warehouse in, then write what stewards read."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 
@@ -15,13 +14,14 @@ def publish_definitions(warehouse_tables: Sequence[dg.AssetKey]) -> list[dg.Asse
     """The publish stage, downstream of every table built into the warehouse."""
 
     @dg.asset(group_name="publish", deps=list(warehouse_tables), kinds={"duckdb"})
-    def warehouse(settings: SdzSettings) -> dg.MaterializeResult:
+    def warehouse(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.MaterializeResult:
         """The published warehouse file: the complete build swapped in atomically, so readers never see a
         half-built warehouse and a failed run (or a failed error-severity check) leaves the previous one."""
-        if not settings.build_path.exists():
-            raise dg.Failure(description=f"no warehouse build at {settings.build_path}: "
-                                         "materialise the core tables first")
-        publish(settings.build_path, settings.warehouse_path)
+        build = settings.build_path(context.run.run_id)
+        if not build.exists():
+            raise dg.Failure(description=f"this run built no warehouse ({build}): materialise the core tables "
+                                         "or a model in the same run")
+        publish(build, settings.warehouse_path)
         return dg.MaterializeResult(metadata={"path": str(settings.warehouse_path),
                                               "size_bytes": settings.warehouse_path.stat().st_size})
 

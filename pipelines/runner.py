@@ -8,7 +8,7 @@ from pipelines.definitions import build_definitions
 from pipelines.registry import RegistryError, read_registry
 from pipelines.settings import SdzSettings
 from pipelines.summary import RunSummary, read_summary
-from pipelines.warehouse import WarehouseBusy, run_lock
+from pipelines.warehouse import WarehouseBusy, remove_stale_builds, run_lock
 
 
 class RunFailed(Exception):
@@ -42,6 +42,7 @@ def run_pipeline(settings: SdzSettings) -> RunSummary:
     check_can_run(settings)
     try:
         with run_lock(settings.lock_path):
+            remove_stale_builds(settings.warehouse_path)
             result = materialize_all(settings)
     except WarehouseBusy as busy:
         raise RunFailed(str(busy), 2) from None

@@ -53,11 +53,18 @@ class SdzSettings(ConfigurableResource):
     def warehouse_path(self) -> Path:
         return Path(self.warehouse).resolve()
 
-    @property
-    def build_path(self) -> Path:
-        """The warehouse under construction; swapped in by the publish step when complete."""
+    def build_path(self, run_id: str) -> Path:
+        """The warehouse a run builds, beside the published one; its publish step swaps it in.
+
+        One file per run: two runs (say, one from the UI and one from a sensor) never write into
+        the same build, and whichever publishes last leaves a complete warehouse."""
         path = self.warehouse_path
-        return path.with_name(f".{path.name}.building")
+        return path.with_name(f".{path.name}.{run_id[:8]}.building")
+
+    @property
+    def dagster_home(self) -> Path:
+        """Dagster's instance (run history, event log) inside the warehouse folder."""
+        return self.warehouse_path.parent / ".dagster"
 
     @property
     def lock_path(self) -> Path:

@@ -5,7 +5,6 @@ and nothing else needs registering. Models build inside the warehouse under cons
 failing error-severity test stops the models downstream and the publish step.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import duckdb
 
 from pipelines.settings import SdzSettings
 from pipelines.sql_models import DataTest, SqlModel, discover_models, materialise, run_test
+from pipelines.warehouse import ensure_build
 
 
 def table_key(table: str) -> dg.AssetKey:
@@ -35,8 +35,9 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             ),
         },
     )
-    def _asset(settings: SdzSettings) -> dg.MaterializeResult:
-        with duckdb.connect(str(settings.build_path)) as con:
+    def _asset(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.MaterializeResult:
+        build = ensure_build(settings.build_path(context.run.run_id), settings.warehouse_path)
+        with duckdb.connect(str(build)) as con:
             rows = materialise(con, model)
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
@@ -50,8 +51,9 @@ def _test_check(model: SqlModel, test: DataTest) -> dg.AssetChecksDefinition:
         blocking=test.severity == "error",
         description=f"{test.severity}: no row of `{test.sql}`",
     )
-    def _check(settings: SdzSettings) -> dg.AssetCheckResult:
-        with duckdb.connect(str(settings.build_path), read_only=True) as con:
+    def _check(context: dg.AssetCheckExecutionContext, settings: SdzSettings) -> dg.AssetCheckResult:
+        build = ensure_build(settings.build_path(context.run.run_id), settings.warehouse_path)
+        with duckdb.connect(str(build), read_only=True) as con:
             failing, sample = run_test(con, test)
         return dg.AssetCheckResult(
             passed=failing == 0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,22 @@ def open_build(build_path: Path) -> duckdb.DuckDBPyConnection:
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
     return duckdb.connect(str(build_path))
+
+
+def ensure_build(build_path: Path, warehouse_path: Path) -> Path:
+    """The run's build, started as a copy of the published warehouse when the run did not build the
+    core tables itself (a model re-materialised on its own from the UI)."""
+    if not build_path.exists():
+        if not warehouse_path.exists():
+            raise FileNotFoundError(f"no warehouse at {warehouse_path} yet: materialise the whole graph first")
+        shutil.copyfile(warehouse_path, build_path)
+    return build_path
+
+
+def remove_stale_builds(warehouse_path: Path) -> None:
+    """Delete builds left by killed runs (call while holding the run lock)."""
+    for stale in warehouse_path.parent.glob(f".{warehouse_path.name}.*.building*"):
+        stale.unlink(missing_ok=True)
 
 
 def publish(build_path: Path, warehouse_path: Path) -> None:

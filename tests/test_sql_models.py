@@ -32,10 +32,10 @@ def write_model(root: Path, table: str, sql: str, columns: dict[str, str], tests
 
 @pytest.fixture
 def seeded_build(tmp_path: Path) -> SdzSettings:
-    """Settings whose build file holds a small core.zones table."""
+    """Settings whose published warehouse holds a small core.zones table (a run copies it into its build)."""
     settings = SdzSettings(raw_dir=str(tmp_path / "raw"), warehouse=str(tmp_path / "wh" / "sdz.duckdb"))
-    settings.build_path.parent.mkdir(parents=True)
-    with duckdb.connect(str(settings.build_path)) as con:
+    settings.warehouse_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("create schema core")
         con.execute("create table core.zones as select * from (values ('320583', 'county'), ('410902', 'district'))"
                     " t(zone_code, zone_type)")
@@ -74,7 +74,7 @@ def test_materialise_writes_comments_and_rejects_undocumented_columns(seeded_bui
                                         {"zone_code": "The zone's code"}), "mart")
     undocumented = read_model(write_model(models_dir, "mart.bad", "select zone_code, zone_type from core.zones",
                                           {"zone_code": "code"}), "mart")
-    with duckdb.connect(str(seeded_build.build_path)) as con:
+    with duckdb.connect(str(seeded_build.warehouse_path)) as con:
         assert materialise(con, documented) == 2
         comment = con.execute("select comment from duckdb_columns() where table_name = 'zone_list'").fetchone()[0]
         assert comment == "The zone's code"
@@ -109,7 +109,7 @@ def test_generic_tests_find_failing_rows(seeded_build: SdzSettings, tmp_path: Pa
         "--   - unique: [k]\n--   - not_null: [k]\n--   - accepted_values: {column: n, values: [1, 2]}\n"
         "--   - relationships: {column: k, to: core.zones, field: zone_code}",
     ), "mart")
-    with duckdb.connect(str(seeded_build.build_path)) as con:
+    with duckdb.connect(str(seeded_build.warehouse_path)) as con:
         materialise(con, model)
         failing = {test.name: run_test(con, test)[0] for test in model.tests}
     assert failing == {"unique": 1, "not_null": 1, "accepted_values_n": 1, "relationships_k_core_zones": 2}
