@@ -118,6 +118,30 @@ def index(
 
 
 @app.command()
+def ui(
+    raw: Annotated[Path | None, typer.Option(help="raw folder (default: $SDZ_RAW_DIR or raw/)")] = None,
+    warehouse: Annotated[Path | None, typer.Option(help="warehouse file (default: $SDZ_WAREHOUSE or "
+                                                   "warehouse/sdz.duckdb)")] = None,
+    port: Annotated[int, typer.Option(help="port of the web UI on 127.0.0.1")] = 3000,
+) -> None:
+    """Start the Dagster UI (`dagster dev`) on this raw folder and warehouse, with run history kept in
+    the warehouse folder (.dagster/)."""
+    import os
+
+    from pipelines.instance import ensure_dagster_home
+    from pipelines.settings import PROJECT_ROOT, SdzSettings
+
+    settings = SdzSettings.from_env(raw, warehouse)
+    environment = {**os.environ, "DAGSTER_HOME": str(ensure_dagster_home(settings)),
+                   "SDZ_RAW_DIR": str(settings.raw_path), "SDZ_WAREHOUSE": str(settings.warehouse_path)}
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1",
+               "-p", str(port)]
+    console.print(f"Dagster UI on http://127.0.0.1:{port} (run history in {environment['DAGSTER_HOME']})")
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, command, environment)
+
+
+@app.command()
 def demo(directory: Annotated[Path, typer.Argument(help="folder to write the synthetic raw folder into")]) -> None:
     """Write the deterministic synthetic demo submissions (clearly labelled, never real data)."""
     from pipelines.demo import generate_demo

@@ -5,22 +5,30 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import evaluation_assets, ingest_assets
+from pipelines.batches import SUBMISSION_BATCHES
 from pipelines.publish_assets import publish_definitions
+from pipelines.sensors import WHOLE_RUN, raw_folder_sensor
 from pipelines.settings import SQL_MODELS_DIR, SdzSettings
 from pipelines.sql_assets import sql_model_definitions
 
 
-def build_definitions(settings: SdzSettings | None = None) -> dg.Definitions:
-    """Definitions with the given settings (default: from SDZ_RAW_DIR / SDZ_WAREHOUSE)."""
+def build_definitions(settings: SdzSettings | None = None, in_memory: bool = False) -> dg.Definitions:
+    """Definitions with the given settings (default: from SDZ_RAW_DIR / SDZ_WAREHOUSE).
+
+    `in_memory` passes values between steps in memory (for `sdz run`, one process); the UI's
+    runs keep Dagster's file IO manager so a single step can be re-executed."""
     python_modules = [ingest_assets, evaluation_assets]
-    model_assets, model_checks = sql_model_definitions(SQL_MODELS_DIR)
+    model_assets = sql_model_definitions(SQL_MODELS_DIR)
     build_assets = [*dg.load_assets_from_modules(python_modules), *model_assets]
     # Everything named <schema>.<table> is a table of the warehouse under construction.
     tables = [key for asset in build_assets for key in asset.keys if len(key.path) == 2]
     return dg.Definitions(
-        assets=[*build_assets, *publish_definitions(tables)],
-        asset_checks=[*dg.load_asset_checks_from_modules(python_modules), *model_checks],
-        resources={"settings": settings or SdzSettings.from_env()},
+        assets=[SUBMISSION_BATCHES, *build_assets, *publish_definitions(tables)],
+        asset_checks=dg.load_asset_checks_from_modules(python_modules),
+        jobs=[WHOLE_RUN],
+        sensors=[raw_folder_sensor],
+        resources={"settings": settings or SdzSettings.from_env(),
+                   **({"io_manager": dg.mem_io_manager} if in_memory else {})},
         executor=dg.in_process_executor,
     )
 

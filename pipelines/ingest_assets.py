@@ -9,7 +9,8 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
-from pipelines.inventory import list_submissions
+from pipelines.batches import add_batch_partitions, partition_key
+from pipelines.inventory import batch_folders, list_submissions
 from pipelines.load import load_core_tables
 from pipelines.parse import ParsedSubmissions, parse_submissions
 from pipelines.registry import RegistryError, read_registry
@@ -54,9 +55,10 @@ def zone_registry(settings: SdzSettings) -> pd.DataFrame:
 
 
 @dg.asset(group_name="raw")
-def submission_inventory(settings: SdzSettings) -> dg.Output[pd.DataFrame]:
-    """Every file under raw/<round>/batch-N/ with its hash; unsupported types and byte-identical
-    copies are settled here."""
+def submission_inventory(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.Output[pd.DataFrame]:
+    """Every file under raw/<round>/batch-N/ with its hash; unsupported types, links out of raw/, oversized
+    files and byte-identical copies are settled here. New batch folders become partitions."""
+    add_batch_partitions(context.instance, [partition_key(f.round, f.batch) for f in batch_folders(settings.raw_path)])
     inventory = list_submissions(settings.raw_path, settings.max_file_bytes)
     return dg.Output(
         inventory,

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pipelines.batches import batch_materializations
 from pipelines.feedback import write_feedback
 from pipelines.settings import SdzSettings
 from pipelines.warehouse import export_parquet, publish
@@ -22,6 +23,8 @@ def publish_definitions(warehouse_tables: Sequence[dg.AssetKey]) -> list[dg.Asse
             raise dg.Failure(description=f"this run built no warehouse ({build}): materialise the core tables "
                                          "or a model in the same run")
         publish(build, settings.warehouse_path)
+        for event in batch_materializations(settings.warehouse_path):
+            context.log_event(event)
         return dg.MaterializeResult(metadata={"path": str(settings.warehouse_path),
                                               "size_bytes": settings.warehouse_path.stat().st_size})
 

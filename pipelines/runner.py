@@ -5,7 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import build_definitions
+from pipelines.instance import sdz_instance
 from pipelines.registry import RegistryError, read_registry
+from pipelines.sensors import WHOLE_RUN
 from pipelines.settings import SdzSettings
 from pipelines.summary import RunSummary, read_summary
 from pipelines.warehouse import WarehouseBusy, remove_stale_builds, run_lock
@@ -55,11 +57,13 @@ def run_pipeline(settings: SdzSettings) -> RunSummary:
 
 def materialize_all(settings: SdzSettings) -> dg.ExecuteInProcessResult:
     """Every asset and check of the definitions, in one in-process run."""
-    definitions = build_definitions(settings)
-    job = definitions.resolve_implicit_global_asset_job_def()
+    definitions = build_definitions(settings, in_memory=True)
+    job = definitions.resolve_job_def(WHOLE_RUN.name)
     # The terminal shows the summary; Dagster's event log stays in the run history.
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    return job.execute_in_process(run_config=quiet, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    with sdz_instance(settings) as instance:
+        return job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
+                                      tags={"sdz/started_by": "sdz run"})
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:

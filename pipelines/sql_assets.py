@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import SdzSettings
-from pipelines.sql_models import DataTest, SqlModel, discover_models, materialise, run_test
+from pipelines.sql_models import SqlModel, discover_models, materialise, run_test
 from pipelines.warehouse import ensure_build
 
 
@@ -22,8 +22,10 @@ def table_key(table: str) -> dg.AssetKey:
 
 
 def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
+    key = table_key(model.table)
+
     @dg.asset(
-        key=table_key(model.table),
+        key=key,
         group_name=model.schema,
         deps=[table_key(table) for table in sorted(model.referenced_tables)],
         description=model.description,
@@ -34,39 +36,31 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
                 columns=[dg.TableColumn(name, description=text) for name, text in model.columns.items()]
             ),
         },
+        # The data tests run in the model's own step, right after it is built: an error-severity
+        # failure fails the step, so nothing downstream runs and nothing is published.
+        check_specs=[
+            dg.AssetCheckSpec(test.name, asset=key, blocking=test.severity == "error",
+                              description=f"{test.severity}: no row of `{test.sql}`")
+            for test in model.tests
+        ],
     )
-    def _asset(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, settings: SdzSettings):
         build = ensure_build(settings.build_path(context.run.run_id), settings.warehouse_path)
         with duckdb.connect(str(build)) as con:
             rows = materialise(con, model)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+            results = [(test, *run_test(con, test)) for test in model.tests]
+        yield dg.MaterializeResult(metadata={"dagster/row_count": rows})
+        for test, failing, sample in results:
+            yield dg.AssetCheckResult(
+                check_name=test.name,
+                passed=failing == 0,
+                severity=dg.AssetCheckSeverity.ERROR if test.severity == "error" else dg.AssetCheckSeverity.WARN,
+                metadata={"failing_rows": failing, "sample": dg.MetadataValue.text(repr(sample))},
+            )
 
     return _asset
 
 
-def _test_check(model: SqlModel, test: DataTest) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=table_key(model.table),
-        name=test.name,
-        blocking=test.severity == "error",
-        description=f"{test.severity}: no row of `{test.sql}`",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, settings: SdzSettings) -> dg.AssetCheckResult:
-        build = ensure_build(settings.build_path(context.run.run_id), settings.warehouse_path)
-        with duckdb.connect(str(build), read_only=True) as con:
-            failing, sample = run_test(con, test)
-        return dg.AssetCheckResult(
-            passed=failing == 0,
-            severity=dg.AssetCheckSeverity.ERROR if test.severity == "error" else dg.AssetCheckSeverity.WARN,
-            metadata={"failing_rows": failing, "sample": dg.MetadataValue.text(repr(sample))},
-        )
-
-    return _check
-
-
-def sql_model_definitions(models_dir: Path) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    """Assets and checks for every model under models_dir."""
-    models = discover_models(models_dir)
-    assets = [_model_asset(model) for model in models.values()]
-    checks = [_test_check(model, test) for model in models.values() for test in model.tests]
-    return assets, checks
+def sql_model_definitions(models_dir: Path) -> list[dg.AssetsDefinition]:
+    """One asset (with its data tests as checks) for every model under models_dir."""
+    return [_model_asset(model) for model in discover_models(models_dir).values()]

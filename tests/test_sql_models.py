@@ -60,7 +60,7 @@ def test_dependencies_come_from_the_sql_not_from_a_list(tmp_path: Path):
     write_model(tmp_path, "mart.type_counts",
                 "select zone_type, count(*) as n from staging.zone_types group by all",
                 {"zone_type": "type", "n": "zones"})
-    assets, _checks = sql_model_definitions(tmp_path)
+    assets = sql_model_definitions(tmp_path)
     graph = dg.Definitions(assets=assets, resources={"settings": SdzSettings()}).resolve_asset_graph()
     assert graph.get(table_key("mart.type_counts")).parent_keys == {table_key("staging.zone_types")}
     # CTE names are not tables
@@ -116,9 +116,9 @@ def test_generic_tests_find_failing_rows(seeded_build: SdzSettings, tmp_path: Pa
 
 
 def _materialise_models(models_dir: Path, settings: SdzSettings) -> dg.ExecuteInProcessResult:
-    assets, checks = sql_model_definitions(models_dir)
+    assets = sql_model_definitions(models_dir)
     upstream = dg.AssetSpec(table_key("core.zones"))
-    definitions = dg.Definitions(assets=[upstream, *assets], asset_checks=checks, resources={"settings": settings})
+    definitions = dg.Definitions(assets=[upstream, *assets], resources={"settings": settings})
     job = definitions.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
