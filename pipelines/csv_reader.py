@@ -33,6 +33,22 @@ def decode(data: bytes) -> tuple[str, str]:
     raise FileRejected("unreadable_file", "the text is neither UTF-8 nor GB18030/GBK")
 
 
+def first_lines(text: str, records: int) -> list[int]:
+    """The physical line each data record starts on (the header is line 1).
+
+    Without quoted fields every record is one line; a quoted note may span several, so the csv
+    module counts them."""
+    if '"' not in text:
+        return list(range(2, records + 2))
+    reader = csv.reader(io.StringIO(text))
+    next(reader, None)
+    starts, previous_end = [], reader.line_num
+    for _row in reader:
+        starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    return starts[:records]
+
+
 def read_long_csv(path: Path) -> ParsedFile:
     """Read one long CSV into cells; raises FileRejected for undecodable text or a wrong header."""
     text, _encoding = decode(path.read_bytes())
@@ -42,8 +58,9 @@ def read_long_csv(path: Path) -> ParsedFile:
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
-            skip_blank_lines=False,  # keeps data row i on line i + 2
+            skip_blank_lines=False,  # keeps data row i on line i + 2 (unless a quoted field spans lines)
             quoting=csv.QUOTE_MINIMAL,
+            index_col=False,  # a trailing comma on every line must not turn the first column into an index
         ).fillna("")
     except pd.errors.EmptyDataError:
         raise FileRejected("bad_header", "the file is empty") from None
@@ -77,7 +94,7 @@ def read_long_csv(path: Path) -> ParsedFile:
             "number": float("nan"),
             "unit": frame["unit"].map(normalise_text),
             "source_sheet": None,
-            "source_cell": [f"line {index + 2}" for index in range(len(frame))],
+            "source_cell": [f"line {number}" for number in first_lines(text, len(frame))],
             "row_reason": None,
             "row_detail": None,
         }

@@ -13,6 +13,7 @@ import pandas as pd
 from schemas.catalogue import load_catalogue
 
 KEY = "zone_code, indicator_id, year"
+FLAG_COLUMNS = ["zone_code", "indicator_id", "year", "round", "batch", "file_id", "flag", "detail", "source_cell"]
 
 # Within one (round, batch), the same key with different values: all of them are rejected.
 CONFLICTS_SQL = f"""
@@ -128,5 +129,5 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> d
         ).df()
         for (seq,) in batch_seqs
     ]
-    flags = pd.concat(flag_frames, ignore_index=True) if flag_frames else pd.DataFrame()
+    flags = pd.concat(flag_frames, ignore_index=True) if flag_frames else pd.DataFrame(columns=FLAG_COLUMNS)
     return {"history": history, "observations": observations, "conflicts": conflicts, "flags": flags}

@@ -46,7 +46,8 @@ def validate_files(rounds: dict[Path, int], registry: pd.DataFrame) -> Validatio
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
     with duckdb.connect() as con:
         resolved = resolve_history(con, validated.accepted)
-    problems = pd.concat([validated.rejected, resolved["conflicts"]], ignore_index=True).sort_values("cell_order")
+    found = [frame for frame in (validated.rejected, resolved["conflicts"]) if len(frame)]
+    problems = (pd.concat(found, ignore_index=True) if found else validated.rejected).sort_values("cell_order")
     problems = problems.merge(parsed.files[["file_id", "path"]], on="file_id")
     flags = resolved["flags"]
     warnings = pd.concat([parsed.file_warnings, flags[flags["flag"] != "revised"]], ignore_index=True)
@@ -64,11 +65,11 @@ def print_report(report: ValidationReport, console: Console) -> None:
     for file in report.files.itertuples(index=False):
         if file.status == "loaded":
             console.print(f"{file.path}: zone {file.zone_code or '(several)'}, {int(file.values_accepted)} values "
-                          f"accepted, {int(file.values_rejected)} rejected")
+                          f"accepted, {int(file.values_rejected)} rejected", soft_wrap=True)
         else:
             reason = reasons[file.reason]
             console.print(f"[bold red]{file.path}: file rejected[/] — {file.reason} ({reason.zh}; {reason.en}): "
-                          f"{file.detail}. {reason.action_en}")
+                          f"{file.detail}. {reason.action_en}", soft_wrap=True)
     if len(report.problems):
         table = Table(title="Values that would be rejected", title_justify="left", show_lines=False)
         for header in ("file", "sheet", "cell", "indicator", "year", "raw value", "reason", "detail"):

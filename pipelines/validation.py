@@ -36,9 +36,8 @@ def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValu
     """Validate cells (the readers' columns plus file_id, round, batch, cell_order)."""
     catalogue = load_catalogue()
     cells = cells.reset_index(drop=True)
+    # A formula without a value carries its formula text, so it is never taken for a gap.
     is_missing = missing_mask(cells["raw_value"]) & cells["number"].isna()
-    # A formula without a value is a problem even though the cell looks empty.
-    is_missing &= cells["row_reason"].isna()
     cells = cells[~is_missing].reset_index(drop=True)
 
     indicator_id = parse_integers(cells["indicator_raw"])

@@ -15,7 +15,8 @@ import pandas as pd
 from schemas.catalogue import load_catalogue
 
 NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-INTEGER_PATTERN = re.compile(r"\d+(?:\.0*)?")
+# At most 9 digits: anything longer is no indicator or year, and would not fit an INTEGER column.
+INTEGER_PATTERN = re.compile(r"\d{1,9}(?:\.0*)?")
 YEAR_PATTERN = r"((?:19|20)\d\d)(?:\.0*)?年?"
 
 
@@ -49,7 +50,7 @@ def parse_numbers(raw: pd.Series, number: pd.Series, suffix_allowed: pd.Series) 
 
 
 def parse_integers(raw: pd.Series) -> pd.Series:
-    """Whole numbers as written ('7', '7.0', '１７') → Int64; anything else → <NA>."""
+    """Whole numbers of up to 9 digits as written ('7', '7.0', '１７') → Int64; anything else → <NA>."""
     text = normalised_text(raw)
     readable = text.str.fullmatch(INTEGER_PATTERN.pattern).fillna(False).astype(bool)
     return pd.to_numeric(text.where(readable), errors="coerce").astype("Int64")

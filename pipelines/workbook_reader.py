@@ -114,6 +114,8 @@ def labelled_value(rows: list[list], label: str, above_row: int) -> str | None:
                 if isinstance(neighbour, float):
                     return normalise_zone_code(neighbour)
                 neighbour_text = cell_text(neighbour).lstrip(":")
+                if neighbour_text.startswith((LABEL_CODE, LABEL_NAME)) or neighbour_text.endswith(":"):
+                    return None  # the next label: this one was left blank
                 if neighbour_text:
                     return neighbour_text
             return None
