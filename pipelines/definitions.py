@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines import evaluation_assets, ingest_assets
 from pipelines.batches import SUBMISSION_BATCHES
 from pipelines.publish_assets import publish_definitions
+from pipelines.report_assets import report_definitions
 from pipelines.sensors import WHOLE_RUN, raw_folder_sensor
 from pipelines.settings import SQL_MODELS_DIR, SdzSettings
 from pipelines.sql_assets import sql_model_definitions
@@ -23,7 +24,8 @@ def build_definitions(settings: SdzSettings | None = None, in_memory: bool = Fal
     # Everything named <schema>.<table> is a table of the warehouse under construction.
     tables = [key for asset in build_assets for key in asset.keys if len(key.path) == 2]
     return dg.Definitions(
-        assets=[SUBMISSION_BATCHES, *build_assets, *publish_definitions(tables)],
+        assets=[SUBMISSION_BATCHES, *build_assets, *publish_definitions(tables),
+                *report_definitions(dg.AssetKey("warehouse"))],
         asset_checks=dg.load_asset_checks_from_modules(python_modules),
         jobs=[WHOLE_RUN],
         sensors=[raw_folder_sensor],

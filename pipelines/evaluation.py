@@ -1,6 +1,6 @@
 """The evaluation's zone scores: the composite-index engine over the values in force.
 
-Reads `core.observations` of the type-evaluated zones, applies the method file (by default
+Reads `core.observations` of the type-evaluated zones the latest round expects, applies the method file (by default
 `schemas/methods/default.yaml`, contract 5) and writes `mart.index_zone_year`: one score per
 zone, year and node (`index` and the five aspects) on 0-100.
 """
@@ -17,8 +17,8 @@ from schemas.core_tables import TableDefinition
 EVALUATION_INPUT_SQL = """
 select o.zone_code as unit, o.year, cast(o.indicator_id as varchar) as indicator, o.value
 from core.observations o
-join core.zones z using (zone_code)
-where z.type_evaluation
+join staging.expected_zones e using (zone_code)
+where e.is_latest_round and e.type_evaluation
 order by unit, year, indicator
 """
 
@@ -27,7 +27,7 @@ INDEX_ZONE_YEAR = TableDefinition(
     description="Innovation-capacity index and its five aspects per type-evaluated zone and year (0-100), by the "
     "default method file: min-max over the pooled panel, equal weights, half-of-the-weight rule for gaps.",
     columns=(
-        ("zone_code", "VARCHAR", "Zone code (type-evaluated zones only)"),
+        ("zone_code", "VARCHAR", "Zone code (type-evaluated zones the latest round expects)"),
         ("year", "INTEGER", "Year"),
         ("node", "VARCHAR", "index, or an aspect: st_input, st_output, economy, society, environment"),
         ("score", "DOUBLE", "Score on 0-100; absent when too few indicators were reported"),

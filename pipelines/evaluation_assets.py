@@ -13,7 +13,7 @@ from pipelines.warehouse import ensure_build
 @dg.asset(
     key=dg.AssetKey(["mart", "index_zone_year"]),
     group_name="mart",
-    deps=[dg.AssetKey(["core", "observations"]), dg.AssetKey(["core", "zones"])],
+    deps=[dg.AssetKey(["core", "observations"]), dg.AssetKey(["staging", "expected_zones"])],
     kinds={"duckdb", "python"},
     metadata={"dagster/column_schema": dg.TableSchema(
         columns=[dg.TableColumn(name, sql_type, text) for name, sql_type, text in INDEX_ZONE_YEAR.columns])},

@@ -66,16 +66,13 @@ class SqlModel:
 
     @cached_property
     def referenced_tables(self) -> set[str]:
-        """Every schema-qualified table the SELECT reads (CTE names excluded)."""
+        """Every schema-qualified table the SELECT reads. A CTE is never schema-qualified, so a CTE
+        named like a table (`expected_zones` reading `staging.expected_zones`) does not hide it."""
         try:
             tree = sqlglot.parse_one(self.sql, read="duckdb")
         except sqlglot.errors.ParseError as error:
             raise ModelError(f"{self.path}: SQL does not parse ({str(error).splitlines()[0]})") from None
-        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        tables = set()
-        for table in tree.find_all(exp.Table):
-            if table.db and table.name not in ctes:
-                tables.add(f"{table.db}.{table.name}")
+        tables = {f"{table.db}.{table.name}" for table in tree.find_all(exp.Table) if table.db}
         tables.discard(self.table)
         return tables
 

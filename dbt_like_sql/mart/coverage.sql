@@ -24,11 +24,9 @@ with batches as (
 ),
 
 expected_zones as (
-    select b.round, b.batch, z.zone_code, z.zone_type
+    select b.round, b.batch, e.zone_code, e.zone_type
     from batches as b
-    inner join core.zones as z
-        on coalesce(z.designated_year, 0) < b.round
-        and (z.removed_year is null or z.removed_year > b.round)
+    inner join staging.expected_zones as e using (round)
 ),
 
 expected_cells as (

@@ -1,7 +1,7 @@
 -- description: >
 --   Innovation-capacity index and its five aspects per zone type and year - the mean score of the
---   type's type-evaluated zones with a score (the two special zones are not type-evaluated), with
---   year-on-year growth.
+--   type's type-evaluated zones with a score (mart.index_zone_year: zones the latest round expects;
+--   the two special zones are not type-evaluated), with year-on-year growth.
 -- columns:
 --   zone_type: county, district, prefecture or township
 --   year: Year
@@ -23,7 +23,7 @@ with zone_scores as (
 ),
 
 by_type as (
-    select zone_type, year, node, avg(score) as score, count(*) as zones
+    select zone_type, year, node, avg(score order by score) as score, count(*) as zones
     from zone_scores
     group by zone_type, year, node
 )

@@ -39,7 +39,7 @@ select
         when max(year) > min(year) and arg_min(score, year) > 0
             then 100 * (pow(arg_max(score, year) / arg_min(score, year), 1.0 / (max(year) - min(year))) - 1)
     end as cagr_pct,
-    avg(growth_pct) filter (where year > 2009) as mean_yoy_growth_pct
+    avg(growth_pct order by growth_pct) filter (where year > 2009) as mean_yoy_growth_pct
 from windowed
 group by round, zone_type, node
 order by round, zone_type, node

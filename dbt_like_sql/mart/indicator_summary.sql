@@ -1,6 +1,7 @@
 -- description: >
---   Distribution of each indicator per year over the values in force, for all zones and for each
---   zone type and region (the monitoring report's tables). Values are in the catalogue unit.
+--   Distribution of each indicator per year over the values in force of the zones the latest round
+--   expects, for all of them and for each zone type and region (the monitoring report's tables).
+--   Values are in the catalogue unit.
 -- columns:
 --   indicator_id: Indicator 1-16
 --   year: Year
@@ -20,9 +21,10 @@
 --   - name: quantiles_ordered
 --     sql: select * from mart.indicator_summary where not (min <= q1 and q1 <= median and median <= q3 and q3 <= max)
 with values_in_force as (
-    select o.indicator_id, o.year, o.value, z.zone_type, z.region
+    select o.indicator_id, o.year, o.value, e.zone_type, e.region
     from core.observations as o
-    inner join core.zones as z using (zone_code)
+    inner join staging.expected_zones as e using (zone_code)
+    where e.is_latest_round
 ),
 
 grouped as (
@@ -39,7 +41,7 @@ select
     group_kind,
     group_name,
     count(*) as n,
-    avg(value) as mean,
+    avg(value order by value) as mean,  -- ordered: the same digits whatever the thread order
     median(value) as median,
     quantile_cont(value, 0.25) as q1,
     quantile_cont(value, 0.75) as q3,

@@ -1,0 +1,183 @@
+"""The two reports of each round for the programme office: monitoring and evaluation.
+
+`write_reports(warehouse_path, reports_dir, method_file)` rewrites `reports_dir` with, for every
+round in the warehouse, `<round>/monitoring.html|.xlsx` (创新能力监测报告) and
+`<round>/evaluation.html|.xlsx` (创新能力评价报告). A round's reports show the data as they stood
+after the round's last batch (`pipelines.report_data`), so re-running later reproduces what was
+published. Each report (`pipelines.report_model`) is rendered twice from the same tables: as a
+self-contained HTML page (`templates/report.html.j2`: inline CSS and SVG, nothing fetched) and as a
+workbook (one sheet per table, Chinese and English headers, every text cell written as text).
+Same warehouse and method file, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import tostring
+
+from pipelines import report_data as data
+from pipelines.index_engine import load_method
+from pipelines.report_evaluation import evaluation_report
+from pipelines.report_model import Paragraph, Report, Table
+from pipelines.report_monitoring import monitoring_report
+
+# Document times of the workbooks, fixed so that the same tables give the same bytes.
+FIXED_TIME = datetime(2000, 1, 1)
+
+
+def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path) -> list[Path]:
+    """Rewrite `reports_dir` with the monitoring and evaluation reports (HTML and xlsx) of every round.
+
+    Reads the warehouse through a read-only connection only. The new folder is built beside the
+    old one and swapped in when complete. Returns the files written, in round order.
+    """
+    method = load_method(Path(method_file))
+    digest = hashlib.sha256(Path(method_file).read_bytes()).hexdigest()
+    method_label = f"{Path(method_file).name} (sha256 {digest[:12]})"
+    reports_dir = Path(reports_dir)
+    staging = reports_dir.with_name(f".{reports_dir.name}.writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    written: list[Path] = []
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        for round_year, last_batch in data.rounds(con):
+            folder = staging / str(round_year)
+            folder.mkdir(parents=True)
+            for report in (monitoring_report(con, round_year, last_batch),
+                           evaluation_report(con, round_year, last_batch, method, method_label)):
+                (folder / f"{report.kind}.html").write_text(render_html(report), encoding="utf-8")
+                (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
+                written += [reports_dir / str(round_year) / f"{report.kind}.{ext}" for ext in ("html", "xlsx")]
+    staging.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(reports_dir, ignore_errors=True)
+    staging.rename(reports_dir)
+    return written
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page."""
+    environment = Environment(loader=PackageLoader("pipelines", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["cell"] = format_cell
+    environment.filters["svg"] = Markup
+    environment.filters["css"] = lambda kind: kind if kind in ("text", "note") else "num"
+    return environment.get_template("report.html.j2").render(report=report)
+
+
+def format_cell(value: object, kind: str) -> str:
+    """A table cell as the HTML page shows it (the workbook keeps the full number)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if kind in ("text", "note"):
+        return str(value)
+    number = float(value)
+    if kind in ("int", "year"):
+        return f"{number:,.0f}" if kind == "int" else f"{number:.0f}"
+    if kind == "growth":
+        return f"{number:+.2f}"
+    if kind in ("pct", "score"):
+        return f"{number:.1f}" if kind == "pct" else f"{number:.2f}"
+    return significant(number)
+
+
+def significant(number: float) -> str:
+    """About three significant digits without trailing zeros; thousands separated from 1,000 up."""
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    if number == 0:
+        return "0"
+    decimals = min(4, max(0, 2 - math.floor(math.log10(abs(number)))))
+    text = f"{number:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "growth": "+0.00;-0.00;0.00",
+                  "value": "#,##0.###"}
+
+
+def render_xlsx(report: Report) -> bytes:
+    """The report's tables as a workbook: an about sheet, then one sheet per table."""
+    workbook = Workbook()
+    about = workbook.active
+    about.title = "说明 about"
+    lines = [report.title_zh, report.title_en, f"截至 {report.round} 年度第 {report.last_batch} 批 / as of round "
+             f"{report.round}, batch {report.last_batch}", ""]
+    for section in report.sections:
+        lines.append(f"{section.heading_zh} {section.heading_en}")
+        for block in section.blocks:
+            if isinstance(block, Paragraph):
+                lines += [block.zh, block.en]
+            elif isinstance(block, Table):
+                lines.append(f"  表{block.number} Table {block.number}: sheet '{block.number} {block.sheet}' - "
+                             f"{block.title_zh} {block.title_en}")
+    for row, line in enumerate(lines, start=1):
+        _text(about.cell(row=row, column=1), line).font = Font(bold=row <= 2)
+    about.column_dimensions["A"].width = 120
+    for table in report.tables():
+        _table_sheet(workbook.create_sheet(f"{table.number} {table.sheet}"[:31]), table)
+    workbook.properties.creator = "sdz"
+    workbook.properties.created = FIXED_TIME
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    workbook.properties.modified = FIXED_TIME  # save() stamps the clock; write the fixed time back
+    return _fixed_zip(buffer.getvalue(), {"docProps/core.xml": tostring(workbook.properties.to_tree())})
+
+
+def _table_sheet(sheet, table: Table) -> None:
+    _text(sheet.cell(row=1, column=1), f"表{table.number} {table.title_zh}").font = Font(bold=True)
+    _text(sheet.cell(row=2, column=1), f"Table {table.number} {table.title_en}")
+    _text(sheet.cell(row=3, column=1), table.source)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    for col, column in enumerate(table.columns, start=1):
+        for row, text in ((5, column.zh), (6, column.en)):
+            cell = _text(sheet.cell(row=row, column=col), text)
+            cell.font = Font(bold=row == 5)
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(col)].width = {"text": 30, "note": 60}.get(column.kind, 13)
+    for row, values in enumerate(table.records(), start=7):
+        for col, column in enumerate(table.columns, start=1):
+            value = values[column.key]
+            cell = sheet.cell(row=row, column=col)
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                continue
+            if column.kind in ("text", "note"):
+                _text(cell, value)
+            else:
+                cell.value = int(value) if column.kind in ("int", "year") else float(value)
+                cell.number_format = NUMBER_FORMATS[column.kind]
+    sheet.freeze_panes = "A7"
+
+
+def _text(cell, value: object):
+    """Write text as a string cell: openpyxl would otherwise store '=…' as a formula."""
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell.data_type = "s"
+    return cell
+
+
+def _fixed_zip(payload: bytes, replace: dict[str, bytes]) -> bytes:
+    """Rewrite a zip with fixed entry times (same order), replacing some entries."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(payload)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, replace.get(info.filename, source.read(info.filename)))
+    return out.getvalue()
+
