@@ -286,8 +286,9 @@ def ranking(scores: pd.DataFrame, zones: pd.DataFrame, root: str, per_type: int 
     zone_code, zone_name and one column per node. With fewer than 2 × per_type zones a type
     shows its upper half as top and the rest as bottom.
     """
-    if scores.empty:
-        return pd.DataFrame(columns=["zone_type", "year", "rank", "of", "position", "zone_code", "zone_name"])
+    columns = ["zone_type", "year", "rank", "of", "position", "zone_code", "zone_name"]
+    if scores.empty or root not in set(scores["node"]):  # too few indicators reported for any index score
+        return pd.DataFrame(columns=columns)
     wide = scores.pivot_table(index=["zone_code", "year"], columns="node", values="score").reset_index()
     wide = wide.merge(zones[["zone_code", "zone_name", "zone_type"]], on="zone_code")
     wide = wide[wide[root].notna()]
@@ -299,6 +300,7 @@ def ranking(scores: pd.DataFrame, zones: pd.DataFrame, root: str, per_type: int 
         top = latest.head(shown).assign(position="top")
         bottom = latest.iloc[max(shown, len(latest) - per_type):].assign(position="bottom")
         parts += [top, bottom]
-    columns = ["zone_type", "year", "rank", "of", "position", "zone_code", "zone_name"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
     frame = pd.concat(parts, ignore_index=True)
     return frame[columns + [c for c in frame.columns if c not in columns]]
