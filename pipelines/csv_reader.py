@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pyarrow_csv
 
 from pipelines.submission import FileRejected, ParsedFile
 from schemas.catalogue import normalise_text
-from schemas.observations import CELL_COLUMNS
 
 REQUIRED_HEADER = ["zone_code", "indicator", "year", "value"]
 OPTIONAL_HEADER = ["unit", "note"]
@@ -49,11 +51,33 @@ def first_lines(text: str, records: int) -> list[int]:
     return starts[:records]
 
 
-def read_long_csv(path: Path) -> ParsedFile:
-    """Read one long CSV into cells; raises FileRejected for undecodable text or a wrong header."""
-    text, _encoding = decode(path.read_bytes())
+BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+
+
+def _text_table(text: str) -> pd.DataFrame:
+    """The CSV as a frame of text cells, one row per record.
+
+    Files without quotes or blank lines (nearly all) go through Arrow's CSV reader; the others,
+    and any that Arrow refuses, through pandas, which keeps blank lines as rows so that record i
+    stays on line i + 2."""
+    if '"' not in text and not BLANK_LINE.search(text):
+        header = text.split("\n", 1)[0].rstrip("\r").split(",")
+        if len(set(header)) == len(header):
+            try:
+                table = pyarrow_csv.read_csv(
+                    io.BytesIO(text.encode("utf-8")),
+                    convert_options=pyarrow_csv.ConvertOptions(
+                        column_types={name: pa.string() for name in header}, strings_can_be_null=False),
+                )
+                return table.to_pandas()
+            except pa.ArrowInvalid:
+                pass
+    return _pandas_table(text)
+
+
+def _pandas_table(text: str) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(
+        return pd.read_csv(
             io.StringIO(text),
             dtype=str,
             keep_default_na=False,
@@ -66,6 +90,14 @@ def read_long_csv(path: Path) -> ParsedFile:
         raise FileRejected("bad_header", "the file is empty") from None
     except pd.errors.ParserError as error:
         raise FileRejected("unreadable_file", f"not a well-formed CSV ({str(error).strip()[:200]})") from None
+
+
+def read_long_csv(path: Path) -> ParsedFile:
+    """Read one long CSV into cells; raises FileRejected for undecodable text or a wrong header."""
+    text, _encoding = decode(path.read_bytes())
+    if not text.strip():
+        raise FileRejected("bad_header", "the file is empty")
+    frame = _text_table(text)
     header = [normalise_text(str(column)).lower() for column in frame.columns]
     missing = [column for column in REQUIRED_HEADER if column not in header]
     unknown = [column for column in header if column not in REQUIRED_HEADER + OPTIONAL_HEADER]
@@ -85,20 +117,21 @@ def read_long_csv(path: Path) -> ParsedFile:
     if "unit" not in frame.columns:
         frame["unit"] = ""
     # Line 1 is the header; pandas keeps line order, so data row i is on line i + 2.
+    # Texts are normalised later, once per distinct value (validation); cells keep them as written.
     cells = pd.DataFrame(
         {
-            "zone_code": frame["zone_code"].map(normalise_text).str.upper(),
-            "indicator_raw": frame["indicator"].str.strip(),
-            "year_raw": frame["year"].str.strip(),
+            "zone_code": frame["zone_code"],
+            "indicator_raw": frame["indicator"],
+            "year_raw": frame["year"],
             "raw_value": frame["value"],
             "number": float("nan"),
-            "unit": frame["unit"].map(normalise_text),
+            "unit": frame["unit"],
             "source_sheet": None,
             "source_cell": [f"line {number}" for number in first_lines(text, len(frame))],
             "row_reason": None,
             "row_detail": None,
         }
-    ).astype(CELL_COLUMNS)
+    )
     cells = cells[cells["raw_value"].str.strip() != ""].reset_index(drop=True)
-    zones = cells["zone_code"].unique()
-    return ParsedFile(zones[0] if len(zones) == 1 else None, cells)
+    zones = {normalise_text(code).upper() for code in cells["zone_code"].unique()}
+    return ParsedFile(zones.pop() if len(zones) == 1 else None, cells)

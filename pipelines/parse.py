@@ -14,6 +14,7 @@ import pandas as pd
 from pipelines.csv_reader import read_long_csv
 from pipelines.registry import expected_in_round
 from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
+from pipelines.values import by_unique, normalised_codes
 from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook
 from schemas.observations import CELL_COLUMNS
 
@@ -75,7 +76,7 @@ def _concat_cells(cell_frames: list[pd.DataFrame]) -> pd.DataFrame:
                             batch=pd.Series(dtype="int64"), cell_order=pd.Series(dtype="int64"))[
             [*columns, "cell_order"]]
     cells = pd.concat(cell_frames, ignore_index=True)[columns]
-    cells = cells.astype({"file_id": "int64", "round": "int64", "batch": "int64"})
+    cells = cells.astype({"file_id": "int64", "round": "int64", "batch": "int64", **CELL_COLUMNS})
     # Reading order (file, then position in the file) decides which of equal duplicates is kept.
     cells["cell_order"] = range(len(cells))
     return cells
@@ -84,6 +85,7 @@ def _concat_cells(cell_frames: list[pd.DataFrame]) -> pd.DataFrame:
 def _not_expected_warnings(files: pd.DataFrame, cells: pd.DataFrame, registry: pd.DataFrame) -> list[dict]:
     """zone_not_expected for each loaded file and zone the registry does not expect in that round."""
     pairs = cells[["file_id", "round", "batch", "zone_code"]].drop_duplicates()
+    pairs = pairs.assign(zone_code=by_unique(pairs["zone_code"], normalised_codes))
     pairs = pairs[pairs["zone_code"].isin(registry["zone_code"])]
     warnings = []
     for round_year, group in pairs.groupby("round"):

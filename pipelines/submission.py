@@ -49,9 +49,8 @@ class ParsedFile:
 
 
 def cells_frame(records: list[dict]) -> pd.DataFrame:
-    """Cells as a frame with the columns and dtypes of CELL_COLUMNS."""
-    frame = pd.DataFrame.from_records(records, columns=list(CELL_COLUMNS))
-    return frame.astype(CELL_COLUMNS)
+    """Cells as a frame with the columns of CELL_COLUMNS (dtypes are set once, for all files)."""
+    return pd.DataFrame.from_records(records, columns=list(CELL_COLUMNS))
 
 
 def format_number(number: float) -> str:

@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from pipelines.values import convert_units, missing_mask, parse_integers, parse_numbers, parse_years
+from pipelines.values import (
+    by_unique,
+    convert_units,
+    missing_mask,
+    normalised_codes,
+    parse_integers,
+    parse_numbers,
+    parse_years,
+    plain_numbers,
+)
 from schemas.catalogue import load_catalogue
 from schemas.observations import NULL_REASONS, REASON_PRIORITY, candidate_schema
 
@@ -36,25 +45,30 @@ def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValu
     """Validate cells (the readers' columns plus file_id, round, batch, cell_order)."""
     catalogue = load_catalogue()
     cells = cells.reset_index(drop=True)
-    # A formula without a value carries its formula text, so it is never taken for a gap.
-    is_missing = missing_mask(cells["raw_value"]) & cells["number"].isna()
-    cells = cells[~is_missing].reset_index(drop=True)
+    # Most cells are numbers already (workbooks) or plain numbers as text (CSVs): the text rules
+    # below run only on the rest. A formula without a value carries its formula text, so it is
+    # never taken for a gap.
+    number = cells["number"].where(cells["number"].notna(), plain_numbers(cells["raw_value"]))
+    textual = number.isna()
+    is_missing = textual & by_unique(cells["raw_value"].where(textual), missing_mask)
+    cells, number, textual = (part[~is_missing].reset_index(drop=True) for part in (cells, number, textual))
 
-    indicator_id = parse_integers(cells["indicator_raw"])
+    indicator_id = by_unique(cells["indicator_raw"], parse_integers)
     known_indicator = indicator_id.isin(list(catalogue.indicators)).fillna(False).astype(bool)
-    suffix = indicator_id.map(_unit_sign_of).astype("string").where(known_indicator, "")
-    upper = indicator_id.map(lambda i: catalogue.indicators[i].upper_limit if i in catalogue.indicators else None)
+    upper = by_unique(indicator_id, lambda ids: ids.map(_upper_limit_of).astype("float64"))
     factor = _unit_factors(indicator_id, cells["unit"], known_indicator)
-    number = parse_numbers(cells["raw_value"], cells["number"], suffix)
+    if textual.any():
+        suffix = indicator_id[textual].map(_unit_sign_of).astype("string")
+        number[textual] = parse_numbers(cells["raw_value"][textual], number[textual], suffix)
     candidates = pd.DataFrame(
         {
-            "zone_code": cells["zone_code"].astype("string"),
+            "zone_code": by_unique(cells["zone_code"], normalised_codes),
             "indicator_id": indicator_id,
-            "year": parse_years(cells["year_raw"]),
+            "year": by_unique(cells["year_raw"], parse_years),
             "round": cells["round"].astype("int64"),
             "unit_factor": factor,
             "value": convert_units(number, factor.fillna(1.0)),
-            "upper_limit": upper.astype("float64"),
+            "upper_limit": upper,
         }
     )
     reasons = _reasons(candidates, cells, known_zones)
@@ -74,10 +88,11 @@ def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValu
     )
     accepted = base[accepted_mask].assign(value=candidates["value"][accepted_mask])
     accepted = accepted.astype({"indicator_id": "int64", "year": "int64"})[ACCEPTED_COLUMNS]
-    rejected = base[~accepted_mask].assign(
-        raw_value=_shortened(cells["raw_value"][~accepted_mask]),
-        reason=reasons[~accepted_mask],
-        detail=_details(candidates, cells, reasons)[~accepted_mask],
+    rejected_rows = ~accepted_mask
+    rejected = base[rejected_rows].assign(
+        raw_value=_shortened(cells["raw_value"][rejected_rows]),
+        reason=reasons[rejected_rows],
+        detail=_details(candidates[rejected_rows], cells[rejected_rows], reasons[rejected_rows]),
     )[REJECTED_COLUMNS]
     return ValidatedValues(accepted.reset_index(drop=True), rejected.reset_index(drop=True), int(is_missing.sum()))
 
@@ -92,6 +107,11 @@ def _shortened(raw: pd.Series) -> pd.Series:
     return raw.where(~too_long.fillna(False), marked)
 
 
+def _upper_limit_of(indicator_id: object) -> float:
+    indicator = load_catalogue().indicators.get(indicator_id)
+    return indicator.upper_limit if indicator and indicator.upper_limit else np.nan
+
+
 def _unit_sign_of(indicator_id: object) -> str:
     indicator = load_catalogue().indicators.get(indicator_id)
     return {"percent": "%", "permille": "‰"}.get(indicator.unit_kind, "") if indicator else ""
@@ -100,14 +120,13 @@ def _unit_sign_of(indicator_id: object) -> str:
 def _unit_factors(indicator_id: pd.Series, unit: pd.Series, known: pd.Series) -> pd.Series:
     """The conversion factor of each cell's unit, NaN where there is none (or the indicator is unknown)."""
     catalogue = load_catalogue()
-    pairs = pd.DataFrame({"indicator_id": indicator_id, "unit": unit.fillna("")})[known]
-    factors = {
-        (i, u): catalogue.conversion_factor(int(i), u)
-        for i, u in pairs.drop_duplicates().itertuples(index=False)
-    }
-    units = unit.fillna("")
-    looked_up = [factors.get((i, u)) if k else 1.0 for i, u, k in zip(indicator_id, units, known, strict=True)]
-    return pd.Series(looked_up, index=indicator_id.index, dtype="float64")
+    pairs = pd.DataFrame({"indicator_id": indicator_id.where(known, 0).astype("int64"),
+                          "unit": unit.fillna("").astype(object)})
+    distinct = pairs.drop_duplicates().copy()
+    distinct["factor"] = [catalogue.conversion_factor(i, u) if i else 1.0
+                          for i, u in distinct.itertuples(index=False)]
+    factors = pairs.merge(distinct, on=["indicator_id", "unit"], how="left")["factor"]
+    return pd.Series(factors.to_numpy(dtype="float64"), index=indicator_id.index)
 
 
 def _reasons(candidates: pd.DataFrame, cells: pd.DataFrame, known_zones: list[str]) -> pd.Series:

@@ -8,11 +8,12 @@ percentage indicators (and `‰` for per-mille ones). Missing markers mean "not 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from schemas.catalogue import load_catalogue
+from schemas.catalogue import load_catalogue, normalise_text
 
 NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 # At most 9 digits: anything longer is no indicator or year, and would not fit an INTEGER column.
@@ -20,10 +21,37 @@ INTEGER_PATTERN = re.compile(r"\d{1,9}(?:\.0*)?")
 YEAR_PATTERN = r"((?:19|20)\d\d)(?:\.0*)?年?"
 
 
+def by_unique(values: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`transform` applied once per distinct value, spread back over the column.
+
+    Columns such as indicator, year, unit and zone code hold a few dozen distinct texts in a
+    million cells; parsing each text once is what keeps validation fast at national scale."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # One more entry for an empty cell: its code, -1, picks the last one.
+    distinct = pd.concat([pd.Series(uniques, dtype=values.dtype), pd.Series([pd.NA], dtype=values.dtype)],
+                         ignore_index=True)
+    transformed = transform(distinct)
+    return pd.Series(transformed.to_numpy()[codes], index=values.index, dtype=transformed.dtype)
+
+
+def plain_numbers(raw: pd.Series) -> pd.Series:
+    """Cells that are plain ASCII numbers ('12.5', '-3', '1e5'), parsed in one vectorised pass; NaN
+    elsewhere (the text rules of `parse_numbers` then apply to those few cells only)."""
+    # pandas' parser accepts exactly the plain forms the rules allow (surrounding spaces included)
+    # and no others, except infinity, which is not a usable number.
+    parsed = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64")
+    return parsed.where(np.isfinite(parsed))
+
+
 def normalised_text(raw: pd.Series) -> pd.Series:
     """NFKC-normalised text without white space or thousands separators."""
     text = raw.fillna("").astype("string").str.normalize("NFKC")
     return text.str.replace(r"[\s,]+", "", regex=True).str.replace("\u2212", "-", regex=False)
+
+
+def normalised_codes(codes: pd.Series) -> pd.Series:
+    """Zone codes as compared with the registry: NFKC, no white space, upper case."""
+    return codes.map(lambda code: normalise_text(code).upper() if isinstance(code, str) else pd.NA).astype("string")
 
 
 def missing_mask(raw: pd.Series) -> pd.Series:
