@@ -1,13 +1,16 @@
 """Precedence across batches and rounds, conflicting duplicates and warning flags (contract 2, 4c).
 
-Runs as SQL inside the warehouse being built. Input: the `staging_accepted` table (validated
-values with their source and reading order). Output tables: observation_history, observations,
-conflicting duplicates (to add to the rejections) and value flags.
+Runs inside the warehouse being built. Input: the validated values with their source and reading
+order. History and values in force stay in DuckDB (a million rows need not travel through pandas);
+conflicting duplicates (to add to the rejections) and flags come back as frames.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
+import numpy as np
 import pandas as pd
 
 from schemas.catalogue import load_catalogue
@@ -32,11 +35,14 @@ where distinct_values > 1
 """
 
 # Accepted versions: one per key and batch (equal duplicates count once: the first read wins).
-# batch_seq numbers the batches present in (round, batch) order. (No join here: DuckDB 2.0.1 returns
-# a wrong column for `join ... using (...)` combined with `qualify`.)
+# batch_seq numbers the batches present in (round, batch) order; series_id numbers the
+# (zone, indicator) series. (No join here: DuckDB 2.0.1 returns a wrong column for
+# `join ... using (...)` combined with `qualify`.)
 VERSIONS_SQL = f"""
 create or replace temp table staging_versions as
-select *, dense_rank() over (order by round, batch) as batch_seq
+select *,
+       dense_rank() over (order by round, batch) as batch_seq,
+       dense_rank() over (order by zone_code, indicator_id) as series_id
 from staging_history
 qualify row_number() over (partition by {KEY}, round, batch order by cell_order) = 1
 """
@@ -46,13 +52,23 @@ select * from staging_versions
 qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
 """
 
+# The history with the version in force marked, and the values in force, as tables.
+RESULT_TABLES_SQL = f"""
+create or replace temp table staging_in_force as {IN_FORCE_SQL};
+create or replace temp table staging_history_marked as
+select h.*, (f.cell_order is not null) as in_force
+from staging_history h left join staging_in_force f on f.cell_order = h.cell_order;
+"""
+
 # Flags of the versions a batch introduced, judged against the values in force right after it.
-FLAGS_SQL = f"""
-with state as (
-    select * from staging_versions where batch_seq <= $batch_seq
-    qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
-),
-prior as (
+STATE_SQL = f"""
+create or replace temp table staging_state as
+select * from staging_versions where batch_seq <= $batch_seq
+qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
+"""
+
+REVISED_AND_JUMPS_SQL = f"""
+with prior as (
     select * from staging_versions where batch_seq < $batch_seq
     qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
 ),
@@ -67,38 +83,86 @@ jumps as (
     select n.*, 'suspicious_jump' as flag,
            (n.year - 1) || ': ' || s.value || ' -> ' || n.year || ': ' || n.value
                || ' (x' || round(n.value / s.value, 2) || ')' as detail
-    from introduced n join state s
+    from introduced n join staging_state s
       on s.zone_code = n.zone_code and s.indicator_id = n.indicator_id and s.year = n.year - 1
     where s.value > 0 and n.value > 0
       and (n.value > $jump * s.value or n.value * $jump < s.value)
-),
-others as (
-    select n.file_id, n.zone_code, n.indicator_id, n.year, median(o.value) as median_other
-    from introduced n join state o
-      on o.zone_code = n.zone_code and o.indicator_id = n.indicator_id and o.year <> n.year
-    group by all
-),
-unit_errors as (
-    select n.*, 'possible_unit_error' as flag,
-           n.value || ' is x' || round(n.value / m.median_other, 4) || ' the median ' || m.median_other
-               || ' of the other years' as detail
-    from introduced n join others m using (file_id, zone_code, indicator_id, year)
-    where m.median_other > 0 and n.value > 0
-      and list_bool_or([
-          greatest(n.value / m.median_other, m.median_other / n.value) between f / $tolerance and f * $tolerance
-          for f in $factors])
 )
 select zone_code, indicator_id, year, round, batch, file_id, flag, detail, source_cell from revised
 union all select zone_code, indicator_id, year, round, batch, file_id, flag, detail, source_cell from jumps
-union all select zone_code, indicator_id, year, round, batch, file_id, flag, detail, source_cell from unit_errors
+"""
+
+UNIT_ERRORS_SQL = """
+select v.zone_code, v.indicator_id, v.year, v.round, v.batch, v.file_id, 'possible_unit_error' as flag,
+       v.value || ' is x' || round(v.value / m.median_other, 4) || ' the median ' || m.median_other
+           || ' of the other years' as detail,
+       v.source_cell
+from staging_unit_errors m join staging_versions v on v.cell_order = m.cell_order
 """
 
 
-def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Split accepted cells into history and conflicting duplicates; compute values in force and flags.
+@dataclass
+class Resolution:
+    """What precedence decided. History and values in force stay in DuckDB temp tables
+    (`staging_history_marked`, `staging_in_force`) of the connection; the small parts are frames."""
 
-    Returns frames: history (with in_force), observations, conflicts (rejection rows), flags.
-    """
+    conflicts: pd.DataFrame
+    flags: pd.DataFrame
+
+    def history(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """Every accepted version with `in_force`, as a frame (for small inputs and tests)."""
+        return con.execute(f"select * from staging_history_marked order by {KEY}, round, batch, cell_order").df()
+
+    def observations(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """The values in force, as a frame (for small inputs and tests)."""
+        return con.execute(f"select * exclude (batch_seq, series_id) from staging_in_force order by {KEY}").df()
+
+
+def medians_of_others(series_id: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """For each value, the median of the other values of its series (NaN when it is alone).
+
+    Rows must be sorted by (series_id, value). Leaving out the value at sorted position p, the
+    i-th remaining value is the group's i-th value when i < p and its (i+1)-th otherwise, so the
+    median of the others is read off the sorted group without building it."""
+    count = len(value)
+    if not count:
+        return np.array([], dtype="float64")
+    starts_at = np.flatnonzero(np.r_[True, series_id[1:] != series_id[:-1]])
+    sizes = np.diff(np.r_[starts_at, count])
+    start = np.repeat(starts_at, sizes)
+    position = np.arange(count) - start
+    others = np.repeat(sizes, sizes) - 1
+
+    def other(i: np.ndarray) -> np.ndarray:
+        index = start + i + (i >= position)
+        return value[np.clip(index, 0, count - 1)]
+
+    middle = other(np.maximum((others - 1) // 2, 0))  # an odd count of others: the middle one
+    left, right = other(np.maximum(others // 2 - 1, 0)), other(others // 2)  # an even count: these two
+    median = np.where(others % 2 == 1, middle, (left + right) / 2)
+    return np.where(others > 0, median, np.nan)
+
+
+def _unit_error_rows(con: duckdb.DuckDBPyConnection, batch_seq: int) -> pd.DataFrame:
+    """cell_order and median of the other years for the batch's versions about ×100 or ×10,000 off."""
+    catalogue = load_catalogue()
+    state = con.execute(
+        "select series_id, value, cell_order, batch_seq from staging_state order by series_id, value"
+    ).fetchnumpy()
+    median = medians_of_others(state["series_id"], state["value"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.maximum(state["value"] / median, median / state["value"])
+    tolerance = catalogue.unit_error_tolerance
+    near_factor = np.zeros(len(ratio), dtype=bool)
+    for factor in catalogue.unit_error_factors:
+        near_factor |= (ratio >= factor / tolerance) & (ratio <= factor * tolerance)
+    flagged = near_factor & (state["batch_seq"] == batch_seq) & (state["value"] > 0) & (median > 0)
+    return pd.DataFrame({"cell_order": state["cell_order"][flagged], "median_other": median[flagged]})
+
+
+def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> Resolution:
+    """Split accepted cells into history and conflicting duplicates; mark the values in force and flag
+    each batch's new versions."""
     catalogue = load_catalogue()
     con.register("staging_accepted_frame", accepted)
     con.execute("create or replace temp table staging_accepted as select * from staging_accepted_frame")
@@ -110,24 +174,13 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> d
         anti join ({CONFLICTS_SQL}) c using (cell_order)"""
     )
     con.execute(VERSIONS_SQL)
-    observations = con.execute(IN_FORCE_SQL + f" order by {KEY}").df()
-    history = con.execute(
-        f"""select h.*, (f.cell_order is not null) as in_force
-        from staging_history h left join ({IN_FORCE_SQL}) f on f.cell_order = h.cell_order
-        order by {KEY}, h.round, h.batch, h.cell_order"""
-    ).df()
-    batch_seqs = con.execute("select distinct batch_seq from staging_versions order by 1").fetchall()
-    flag_frames = [
-        con.execute(
-            FLAGS_SQL,
-            {
-                "batch_seq": seq,
-                "jump": catalogue.jump_factor,
-                "tolerance": catalogue.unit_error_tolerance,
-                "factors": list(catalogue.unit_error_factors),
-            },
-        ).df()
-        for (seq,) in batch_seqs
-    ]
-    flags = pd.concat(flag_frames, ignore_index=True) if flag_frames else pd.DataFrame(columns=FLAG_COLUMNS)
-    return {"history": history, "observations": observations, "conflicts": conflicts, "flags": flags}
+    con.execute(RESULT_TABLES_SQL)
+    flag_frames = []
+    for (seq,) in con.execute("select distinct batch_seq from staging_versions order by 1").fetchall():
+        con.execute(STATE_SQL, {"batch_seq": seq})
+        flag_frames.append(con.execute(REVISED_AND_JUMPS_SQL, {"batch_seq": seq, "jump": catalogue.jump_factor}).df())
+        con.register("staging_unit_errors", _unit_error_rows(con, seq))
+        flag_frames.append(con.execute(UNIT_ERRORS_SQL).df())
+        con.unregister("staging_unit_errors")
+    flags = [frame for frame in flag_frames if len(frame)]
+    return Resolution(conflicts, pd.concat(flags, ignore_index=True) if flags else pd.DataFrame(columns=FLAG_COLUMNS))

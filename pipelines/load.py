@@ -1,6 +1,6 @@
 """Assemble the core tables from the registry, the parsed files and the validated values.
 
-Writes them into the warehouse being built and returns the frames for checks and feedback.
+Writes them into the warehouse being built and returns their row counts.
 """
 
 from __future__ import annotations
@@ -45,31 +45,45 @@ def indicators_table() -> pd.DataFrame:
     )
 
 
+# Core tables that are filled from the temp tables precedence left in DuckDB, in reading order.
+FROM_DUCKDB = {
+    "core.observation_history": "staging_history_marked order by zone_code, indicator_id, year, round, batch, "
+                                "cell_order",
+    "core.observations": "staging_in_force order by zone_code, indicator_id, year",
+}
+
+
 def load_core_tables(
     con: duckdb.DuckDBPyConnection, registry: pd.DataFrame, parsed: ParsedSubmissions, validated: ValidatedValues
-) -> dict[str, pd.DataFrame]:
-    """Resolve precedence, create every core table in `con` and fill it; returns the tables' frames."""
+) -> dict[str, int]:
+    """Resolve precedence, create every core table in `con` and fill it; returns each table's row count."""
     resolved = resolve_history(con, validated.accepted)
-    rejected = pd.concat([frame for frame in (validated.rejected, resolved["conflicts"]) if len(frame)],
-                         ignore_index=True) if len(resolved["conflicts"]) else validated.rejected
+    rejected = pd.concat([frame for frame in (validated.rejected, resolved.conflicts) if len(frame)],
+                         ignore_index=True) if len(resolved.conflicts) else validated.rejected
     rejected = rejected.sort_values("cell_order", kind="stable", ignore_index=True)
+    accepted_per_file = dict(con.execute("select file_id, count(*) from staging_history group by all").fetchall())
     files = parsed.files.copy()
-    files["values_accepted"] = files["file_id"].map(resolved["history"].groupby("file_id").size()).fillna(0)
+    files["values_accepted"] = files["file_id"].map(accepted_per_file).fillna(0)
     files["values_rejected"] = files["file_id"].map(rejected.groupby("file_id").size()).fillna(0)
     file_flags = parsed.file_warnings.assign(indicator_id=None, year=None, source_cell=None)
-    flags = pd.concat([file_flags, resolved["flags"]], ignore_index=True)
+    flags = pd.concat([frame for frame in (file_flags, resolved.flags) if len(frame)], ignore_index=True) \
+        if len(file_flags) and len(resolved.flags) else (resolved.flags if len(resolved.flags) else file_flags)
     flags = flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
                               kind="stable", ignore_index=True, na_position="first")
-    tables = {
+    frames = {
         "core.zones": zones_table(registry),
         "core.indicators": indicators_table(),
         "core.submission_files": files,
-        "core.observation_history": resolved["history"],
-        "core.observations": resolved["observations"],
         "core.rejected_values": rejected,
         "core.value_flags": flags,
     }
+    counts = {}
     for name, definition in core_table_definitions().items():
         create_table(con, definition)
-        insert_frame(con, definition, tables[name])
-    return tables
+        if name in FROM_DUCKDB:
+            columns = ", ".join(definition.column_names)
+            con.execute(f"insert into {name} ({columns}) select {columns} from {FROM_DUCKDB[name]}")
+            counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+        else:
+            counts[name] = insert_frame(con, definition, frames[name])
+    return counts

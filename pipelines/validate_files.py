@@ -46,14 +46,15 @@ def validate_files(rounds: dict[Path, int], registry: pd.DataFrame) -> Validatio
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
     with duckdb.connect() as con:
         resolved = resolve_history(con, validated.accepted)
-    found = [frame for frame in (validated.rejected, resolved["conflicts"]) if len(frame)]
+        accepted_per_file = resolved.history(con).groupby("file_id").size()
+    found = [frame for frame in (validated.rejected, resolved.conflicts) if len(frame)]
     problems = (pd.concat(found, ignore_index=True) if found else validated.rejected).sort_values("cell_order")
     problems = problems.merge(parsed.files[["file_id", "path"]], on="file_id")
-    flags = resolved["flags"]
+    flags = resolved.flags
     warnings = pd.concat([parsed.file_warnings, flags[flags["flag"] != "revised"]], ignore_index=True)
     warnings = warnings.merge(parsed.files[["file_id", "path"]], on="file_id")
     files = parsed.files.assign(
-        values_accepted=parsed.files["file_id"].map(resolved["history"].groupby("file_id").size()).fillna(0),
+        values_accepted=parsed.files["file_id"].map(accepted_per_file).fillna(0),
         values_rejected=parsed.files["file_id"].map(problems.groupby("file_id").size()).fillna(0),
     )
     return ValidationReport(files, problems.reset_index(drop=True), warnings.reset_index(drop=True))

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import pandera.pandas as pa
 import yaml
 
 
@@ -41,8 +40,12 @@ def core_table_definitions() -> dict[str, TableDefinition]:
     }
 
 
-def core_table_schema(table: TableDefinition) -> pa.DataFrameSchema:
-    """Every declared column present; key and not-null columns filled; the primary key unique."""
-    required = set(table.primary_key) | set(table.not_null)
-    columns = {column: pa.Column(nullable=column not in required) for column in table.column_names}
-    return pa.DataFrameSchema(columns, unique=list(table.primary_key) or None, strict=False)
+def violations_sql(table: TableDefinition) -> str:
+    """SQL counting the rows that break the declaration: a required column empty, or a primary key
+    repeated. Run inside DuckDB, so a million-row table is checked without leaving it."""
+    required = [*table.primary_key, *(c for c in table.not_null if c not in table.primary_key)]
+    empty = " or ".join(f"{column} is null" for column in required) or "false"
+    key = ", ".join(table.primary_key)
+    repeated = (f"(select count(*) from (select {key} from {table.name} group by all having count(*) > 1))"
+                if key else "0")
+    return f"select (select count(*) from {table.name} where {empty}) as empty_required, {repeated} as repeated_keys"

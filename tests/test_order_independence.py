@@ -56,7 +56,8 @@ def build(raw: Path, entries: list) -> dict[str, pd.DataFrame]:
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
     with duckdb.connect() as con:
         resolved = resolve_history(con, validated.accepted)
-    frames = {"files": parsed.files, "rejected": validated.rejected, **resolved}
+        frames = {"files": parsed.files, "rejected": validated.rejected, "conflicts": resolved.conflicts,
+                  "flags": resolved.flags, "history": resolved.history(con), "observations": resolved.observations(con)}
     return {name: frame.sort_values(list(frame.columns)).reset_index(drop=True) for name, frame in frames.items()}
 
 
