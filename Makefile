@@ -24,6 +24,9 @@ run: demo  ## ingest the demo submissions into build/demo/warehouse/sdz.duckdb
 test: setup  ## the whole test suite
 	$(BIN)/python -m pytest
 
+bench: setup  ## national-scale benchmark (300 / 1,000 / 2,850 zones); results in build/bench/results.json
+	$(BIN)/python -m benchmarks.run_bench
+
 lint: setup
 	$(BIN)/ruff check pipelines schemas tests benchmarks
 

@@ -6,6 +6,9 @@ header) is rejected whole with its reason; any other problem is judged cell by c
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,33 @@ def read_submission(path: Path, file_format: str, zones: ZoneLookup, max_inflate
     return read_workbook(path, zones, max_inflated_bytes)
 
 
+# Below this many files the cost of starting worker processes outweighs reading in parallel.
+PARALLEL_FROM_FILES = 200
+
+
+def read_outcome(job: tuple[Path, str, ZoneLookup, int]) -> ParsedFile | FileRejected:
+    """Read one file; a refusal is returned, not raised, so that it can travel back from a worker."""
+    path, file_format, zones, max_inflated_bytes = job
+    try:
+        return read_submission(path, file_format, zones, max_inflated_bytes)
+    except FileRejected as rejection:
+        return rejection
+    except Exception as error:  # a reader bug must not stop the batch; record it on the file
+        return FileRejected("unreadable_file",
+                            f"unexpected error while reading ({type(error).__name__}: {str(error)[:200]})")
+
+
+def read_all(
+    jobs: list[tuple[Path, str, ZoneLookup, int]], parallel_from: int = PARALLEL_FROM_FILES
+) -> list[ParsedFile | FileRejected]:
+    """Outcomes in the order of `jobs`; many files are read by one process per core."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < parallel_from or workers < 2:
+        return [read_outcome(job) for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        return list(pool.map(read_outcome, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
 def parse_submissions(
     inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int = DEFAULT_MAX_INFLATED
 ) -> ParsedSubmissions:
@@ -44,24 +74,27 @@ def parse_submissions(
     zones = ZoneLookup.from_registry(registry)
     files = inventory.copy()
     files["zone_code"] = pd.Series(pd.NA, index=files.index, dtype="string")
+    pending = files[files["status"] == "pending"]
+    outcomes = read_all([(raw_dir / path, fmt, zones, max_inflated_bytes)
+                         for path, fmt in zip(pending["path"], pending["file_format"], strict=True)])
+    status, reason, detail, zone_code = [], [], [], []
     cell_frames, warnings = [], []
-    for index, file in files[files["status"] == "pending"].iterrows():
-        try:
-            parsed = read_submission(raw_dir / file["path"], file["file_format"], zones, max_inflated_bytes)
-        except FileRejected as rejection:
-            files.loc[index, ["status", "reason", "detail"]] = ["rejected", rejection.reason, rejection.detail]
+    for file, outcome in zip(pending.itertuples(index=False), outcomes, strict=True):
+        if isinstance(outcome, FileRejected):
+            status.append("rejected"), reason.append(outcome.reason), detail.append(outcome.detail)
+            zone_code.append(pd.NA)
             continue
-        except Exception as error:  # a reader bug must not stop the batch; record it on the file
-            detail = f"unexpected error while reading ({type(error).__name__}: {str(error)[:200]})"
-            files.loc[index, ["status", "reason", "detail"]] = ["rejected", "unreadable_file", detail]
-            continue
-        files.loc[index, ["status", "zone_code"]] = ["loaded", parsed.zone_code]
-        cell_frames.append(parsed.cells.assign(file_id=file["file_id"], round=file["round"], batch=file["batch"]))
+        status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
+        cell_frames.append(outcome.cells.assign(file_id=file.file_id, round=file.round, batch=file.batch))
         warnings += [
-            {"file_id": file["file_id"], "round": file["round"], "batch": file["batch"],
-             "zone_code": parsed.zone_code, "flag": flag, "detail": detail}
-            for flag, detail in parsed.warnings
+            {"file_id": file.file_id, "round": file.round, "batch": file.batch,
+             "zone_code": outcome.zone_code, "flag": flag, "detail": text}
+            for flag, text in outcome.warnings
         ]
+    files.loc[pending.index, "status"] = status
+    files.loc[pending.index, "reason"] = reason
+    files.loc[pending.index, "detail"] = detail
+    files.loc[pending.index, "zone_code"] = pd.array(zone_code, dtype="string")
     cells = _concat_cells(cell_frames)
     warnings += _not_expected_warnings(files, cells, registry)
     file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)

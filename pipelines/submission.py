@@ -23,6 +23,9 @@ class FileRejected(Exception):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self):  # travels back from a reading process intact
+        return (FileRejected, (self.reason, self.detail))
+
 
 @dataclass
 class ZoneLookup:

@@ -674,3 +674,17 @@ def test_read_long_csv_keeps_codes_and_blank_values(tmp_path: Path) -> None:
     assert frame["unit"].tolist() == ["0101", "0101"]
     assert frame["year"].tolist() == [2012, 2013]
     assert math.isnan(frame["value"].iloc[0]) and frame["value"].iloc[1] == 2.0
+
+
+def test_index_output_csv_writes_formula_like_unit_names_as_text(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("unit,year,indicator,value\n=HYPERLINK(x),2020,a,1\n+b,2020,a,2\n-3,2020,a,3\n", encoding="utf-8")
+    method = tmp_path / "method.yaml"
+    method.write_text("name: t\nroot: idx\nindicators:\n  a: {direction: higher}\ngroups:\n  idx: {children: [a]}\n",
+                      encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert index_command(data, method, out) == 0
+    units = [line.split(",")[0] for line in out.read_text(encoding="utf-8").splitlines()[1:]]
+    assert "'=HYPERLINK(x)" in units and "'+b" in units
+    assert "-3" in units  # a number stays a number
+    assert not any(unit.startswith(("=", "+", "@")) for unit in units)
