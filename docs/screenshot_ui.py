@@ -1,6 +1,7 @@
 """Retake the README's screenshots of the Dagster UI (Playwright driving Debian's Chromium).
 
     sdz ui --port 3111 &                       # on a warehouse that has run once
+    pip install playwright==1.65.2            # not a project dependency: only this script uses it
     python docs/screenshot_ui.py http://127.0.0.1:3111 docs/
 """
 

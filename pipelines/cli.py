@@ -134,8 +134,9 @@ def ui(
     settings = SdzSettings.from_env(raw, warehouse)
     environment = {**os.environ, "DAGSTER_HOME": str(ensure_dagster_home(settings)),
                    "SDZ_RAW_DIR": str(settings.raw_path), "SDZ_WAREHOUSE": str(settings.warehouse_path)}
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1",
-               "-p", str(port)]
+    # From the repository root, `dagster dev` finds `pipelines.definitions` (code location "sdz") in
+    # pyproject.toml, exactly as a plain `dagster dev` does.
+    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
     console.print(f"Dagster UI on http://127.0.0.1:{port} (run history in {environment['DAGSTER_HOME']})")
     os.chdir(PROJECT_ROOT)
     os.execve(sys.executable, command, environment)
