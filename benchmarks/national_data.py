@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.workbook_reader import column_letters
 from schemas.catalogue import load_catalogue, load_provinces
 
 ROUND = 2040
@@ -94,15 +95,6 @@ def _cell(ref: str, value: object) -> str:
     return f'<c r="{ref}"><v>{value:g}</v></c>'
 
 
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def write_workbook(path: Path, code: str, name: str, values: np.ndarray) -> None:
     catalogue = load_catalogue()
     rows = [["国家可持续发展实验区创新能力监测数据表（基准测试）"], ["实验区代码", code, "", "实验区名称", name], [],
@@ -111,7 +103,7 @@ def write_workbook(path: Path, code: str, name: str, values: np.ndarray) -> None
         rows.append([indicator_id, indicator.name_zh, indicator.unit, *values[indicator_id - 1].tolist()])
     xml_rows = []
     for row_number, row in enumerate(rows, start=1):
-        cells = "".join(_cell(f"{_column(c)}{row_number}", v) for c, v in enumerate(row) if v != "")
+        cells = "".join(_cell(f"{column_letters(c)}{row_number}", v) for c, v in enumerate(row) if v != "")
         xml_rows.append(f'<row r="{row_number}">{cells}</row>')
     sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'

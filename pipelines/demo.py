@@ -18,7 +18,6 @@ import json
 import random
 import shutil
 import sys
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,14 +27,13 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.xml.functions import tostring
 
+from pipelines.spreadsheets import reproducible_bytes
 from schemas.catalogue import load_catalogue
 
 README_NAME = "SYNTHETIC_DEMO_README.md"
 MANIFEST_NAME = "demo_manifest.json"
 FIXED_TIME = datetime(2014, 6, 30, 9, 0, 0)
-ZIP_TIME = (2014, 6, 30, 9, 0, 0)
 FIRST_YEAR = 2009
 SHEET = "监测数据"
 TITLE = "国家可持续发展实验区创新能力监测数据表（{round}年度）【合成演示数据 synthetic demo】"
@@ -433,26 +431,9 @@ def apply_layout(ctx: Context, sub: Submission, variant: str) -> None:
 
 # --- rendering -----------------------------------------------------------------------------------------------------
 
-def fixed_zip(data: bytes, replace: dict[str, bytes]) -> bytes:
-    """Rewrite a zip with fixed entry times, same order and compression, replacing some entries."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, replace.get(info.filename, src.read(info.filename)))
-    return out.getvalue()
-
-
 def workbook_bytes(wb: Workbook) -> bytes:
     """Save a workbook with fixed document properties and zip times: same input, same bytes."""
-    wb.properties.creator = "sdz synthetic demo"
-    wb.properties.created = FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
-    wb.properties.modified = FIXED_TIME  # save() stamps the clock; write the fixed time back
-    return fixed_zip(buf.getvalue(), {"docProps/core.xml": tostring(wb.properties.to_tree())})
+    return reproducible_bytes(wb, "sdz synthetic demo", FIXED_TIME)
 
 
 def _year_label(year: int, style: str) -> Any:

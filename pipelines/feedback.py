@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from pipelines.spreadsheets import write_text
 from schemas.catalogue import load_reason_codes
 
 HEADERS = [
@@ -56,13 +56,11 @@ order by findings.round, findings.batch, findings.zone_code, s.path, findings.in
 """
 
 
-def as_text(value: object) -> object:
-    """Cell content that a spreadsheet will never evaluate; text keeps no control characters."""
+def displayed(value: object) -> object:
+    """A finding's value as shown: empty for a missing one, else as it is (written as text)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if isinstance(value, (int, float)):
-        return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return value
 
 
 def write_feedback(warehouse_path: Path, output_dir: Path) -> list[Path]:
@@ -96,7 +94,7 @@ def _write_workbook(path: Path, rows, title: str) -> None:
     for row_number, finding in enumerate(rows.itertuples(index=False), start=5):
         reason = reasons[finding.code]
         indicator = "" if pd.isna(finding.indicator_id) else (
-            f"{int(finding.indicator_id)} {as_text(finding.indicator_name) or ''}".strip()
+            f"{int(finding.indicator_id)} {displayed(finding.indicator_name) or ''}".strip()
         )
         values = [
             finding.path, finding.source_sheet, finding.source_cell, indicator,
@@ -116,9 +114,4 @@ def _write_workbook(path: Path, rows, title: str) -> None:
 
 
 def _text_cell(sheet, row: int, col: int, value: object):
-    """Write text as a string cell: openpyxl would otherwise store '=…' as a formula."""
-    cell = sheet.cell(row=row, column=col)
-    text = as_text(value)
-    cell.value = "" if text is None else str(text)
-    cell.data_type = "s"
-    return cell
+    return write_text(sheet.cell(row=row, column=col), displayed(value))

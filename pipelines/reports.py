@@ -13,10 +13,8 @@ Same warehouse and method file, same bytes.
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import shutil
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -25,16 +23,15 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.xml.functions import tostring
 
 from pipelines import report_data as data
 from pipelines.index_engine import load_method
 from pipelines.report_evaluation import evaluation_report
 from pipelines.report_model import Paragraph, Report, Table
 from pipelines.report_monitoring import monitoring_report
+from pipelines.spreadsheets import reproducible_bytes, write_text
 
 # Document times of the workbooks, fixed so that the same tables give the same bytes.
 FIXED_TIME = datetime(2000, 1, 1)
@@ -125,26 +122,21 @@ def render_xlsx(report: Report) -> bytes:
                 lines.append(f"  表{block.number} Table {block.number}: sheet '{block.number} {block.sheet}' - "
                              f"{block.title_zh} {block.title_en}")
     for row, line in enumerate(lines, start=1):
-        _text(about.cell(row=row, column=1), line).font = Font(bold=row <= 2)
+        write_text(about.cell(row=row, column=1), line).font = Font(bold=row <= 2)
     about.column_dimensions["A"].width = 120
     for table in report.tables():
         _table_sheet(workbook.create_sheet(f"{table.number} {table.sheet}"[:31]), table)
-    workbook.properties.creator = "sdz"
-    workbook.properties.created = FIXED_TIME
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    workbook.properties.modified = FIXED_TIME  # save() stamps the clock; write the fixed time back
-    return _fixed_zip(buffer.getvalue(), {"docProps/core.xml": tostring(workbook.properties.to_tree())})
+    return reproducible_bytes(workbook, "sdz", FIXED_TIME)
 
 
 def _table_sheet(sheet, table: Table) -> None:
-    _text(sheet.cell(row=1, column=1), f"表{table.number} {table.title_zh}").font = Font(bold=True)
-    _text(sheet.cell(row=2, column=1), f"Table {table.number} {table.title_en}")
-    _text(sheet.cell(row=3, column=1), table.source)
+    write_text(sheet.cell(row=1, column=1), f"表{table.number} {table.title_zh}").font = Font(bold=True)
+    write_text(sheet.cell(row=2, column=1), f"Table {table.number} {table.title_en}")
+    write_text(sheet.cell(row=3, column=1), table.source)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for col, column in enumerate(table.columns, start=1):
         for row, text in ((5, column.zh), (6, column.en)):
-            cell = _text(sheet.cell(row=row, column=col), text)
+            cell = write_text(sheet.cell(row=row, column=col), text)
             cell.font = Font(bold=row == 5)
             cell.fill = header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -156,28 +148,8 @@ def _table_sheet(sheet, table: Table) -> None:
             if value is None or (not isinstance(value, str) and pd.isna(value)):
                 continue
             if column.kind in ("text", "note"):
-                _text(cell, value)
+                write_text(cell, value)
             else:
                 cell.value = int(value) if column.kind in ("int", "year") else float(value)
                 cell.number_format = NUMBER_FORMATS[column.kind]
     sheet.freeze_panes = "A7"
-
-
-def _text(cell, value: object):
-    """Write text as a string cell: openpyxl would otherwise store '=…' as a formula."""
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    cell.data_type = "s"
-    return cell
-
-
-def _fixed_zip(payload: bytes, replace: dict[str, bytes]) -> bytes:
-    """Rewrite a zip with fixed entry times (same order), replacing some entries."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(payload)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, replace.get(info.filename, source.read(info.filename)))
-    return out.getvalue()
-
