@@ -1,7 +1,8 @@
 """Per-zone feedback workbooks: what the office sends back before the supplementary batch.
 
 `feedback/<round>/batch-N/<zone_code>.xlsx` beside the warehouse, for each zone with a rejected
-value or a warning in that batch, read from the published warehouse. Every cell is written as a
+value or a warning in that batch, read from the published warehouse. `revised` is left out: a
+revision is what the office asked for (the warehouse and `mart.revisions` keep every one). Every cell is written as a
 value, never as a formula, whatever its text starts with.
 """
 
@@ -45,6 +46,8 @@ with findings as (
     left join core.observation_history h
       on h.file_id = f.file_id and h.source_cell = f.source_cell
      and h.zone_code = f.zone_code and h.indicator_id = f.indicator_id and h.year = f.year
+    -- a revision is the correction the office asked for, not something to send back
+    where f.flag <> 'revised'
 )
 select findings.*, s.path, i.name_zh as indicator_name
 from findings
