@@ -24,7 +24,7 @@ from pipelines.values import (
     plain_numbers,
 )
 from schemas.catalogue import load_catalogue
-from schemas.observations import NULL_REASONS, REASON_PRIORITY, candidate_schema
+from schemas.observations import CELL_COLUMNS, NULL_REASONS, REASON_PRIORITY, candidate_schema
 
 ACCEPTED_COLUMNS = ["file_id", "round", "batch", "zone_code", "indicator_id", "year", "value", "source_sheet",
                     "source_cell", "cell_order"]
@@ -154,6 +154,9 @@ def _reasons(candidates: pd.DataFrame, cells: pd.DataFrame, known_zones: list[st
 def _details(candidates: pd.DataFrame, cells: pd.DataFrame, reasons: pd.Series) -> pd.Series:
     """A sentence per rejected cell saying what is wrong with it."""
     catalogue = load_catalogue()
+    if reasons.empty:
+        return pd.Series(dtype="string")
+    cells = cells.astype({column: object for column in CELL_COLUMNS if CELL_COLUMNS[column] != "float64"})
     unit_expected = candidates["indicator_id"].map(
         lambda i: catalogue.indicators[i].unit if i in catalogue.indicators else ""
     )
