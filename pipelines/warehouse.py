@@ -20,6 +20,9 @@ import pandas as pd
 from schemas.core_tables import TableDefinition
 
 
+DUCKDB_MEMORY_LIMIT = "512MB"
+
+
 class WarehouseBusy(Exception):
     """Another run holds the warehouse's lock."""
 
@@ -59,7 +62,9 @@ def open_build(build_path: Path) -> duckdb.DuckDBPyConnection:
     build_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
-    return duckdb.connect(str(build_path))
+    # DuckDB would take up to 80 % of the machine's memory for the window functions of precedence;
+    # a limit makes it spill to disk instead, keeping a national run within a laptop's memory.
+    return duckdb.connect(str(build_path), config={"memory_limit": DUCKDB_MEMORY_LIMIT})
 
 
 def ensure_build(build_path: Path, warehouse_path: Path) -> Path:
