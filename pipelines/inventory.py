@@ -21,7 +21,9 @@ CSV_SUFFIXES = {".csv"}
 ROUND_PATTERN = re.compile(r"(19|20)\d\d")
 BATCH_PATTERN = re.compile(r"batch-(\d+)")
 
-DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024  # pipelines.settings has the configurable value
+# A submission is one zone's workbook (tens of kB) or a long CSV (a national bulk file of 1.4 M
+# values is about 40 MB). SDZ_MAX_FILE_BYTES overrides it (pipelines.settings).
+DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 INVENTORY_COLUMNS = ["file_id", "path", "sha256", "round", "batch", "file_format", "size_bytes", "status", "reason",
                      "detail"]
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from pipelines.inventory import DEFAULT_MAX_FILE_BYTES
+from pipelines.workbook_reader import DEFAULT_MAX_INFLATED
+
 DEFAULT_RAW_DIR = "raw"
-# Guards applied before a file is parsed: a submission is one zone's workbook (tens of kB) or a
-# long CSV (a national bulk file of 1.4 M values is about 40 MB).
-DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
-DEFAULT_MAX_INFLATED_BYTES = 64 * 1024 * 1024
+# Guards applied before a file is parsed, defined beside the code that applies them.
+DEFAULT_MAX_INFLATED_BYTES = DEFAULT_MAX_INFLATED
 DEFAULT_WAREHOUSE = "warehouse/sdz.duckdb"
 # The repository's own definitions (SQL models, method files) live beside the code, wherever the
 # command is started from.

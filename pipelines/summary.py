@@ -1,7 +1,7 @@
 """The terminal summary of a run, read from the published warehouse.
 
 Per batch: files loaded / rejected / duplicate, values accepted / rejected / flagged, and
-coverage (values in force after the batch over what the expected zones owe); then rejections by
+coverage (from mart.coverage: values in force after the batch over what the expected zones owe); then rejections by
 reason and flags by kind, with their Chinese and English names.
 """
 
@@ -32,35 +32,18 @@ flagged as (
     select round, batch, count(distinct (file_id, zone_code, indicator_id, year)) as values_flagged
     from core.value_flags where indicator_id is not null group by all
 ),
-expected as (
-    select b.round, b.batch, count(*) as zones_expected
-    from batches b join core.zones z
-      on coalesce(z.designated_year, 0) < b.round and (z.removed_year is null or z.removed_year > b.round)
-    group by b.round, b.batch
-),
-in_force as (
-    select b.round, b.batch, count(*) as values_in_force
-    from batches b
-    join lateral (
-        select h.zone_code, h.indicator_id, h.year
-        from core.observation_history h
-        join core.zones z using (zone_code)
-        where (h.round < b.round or (h.round = b.round and h.batch <= b.batch))
-          and h.year between 2009 and b.round - 1
-          and coalesce(z.designated_year, 0) < b.round and (z.removed_year is null or z.removed_year > b.round)
-        group by all
-    ) on true
-    group by all
+coverage as (
+    select round, batch, 100.0 * sum(zones_reported) / nullif(sum(zones_expected), 0) as coverage_pct
+    from mart.coverage group by all
 )
 select b.round, b.batch, coalesce(files_loaded, 0) as files_loaded, coalesce(files_rejected, 0) as files_rejected,
        coalesce(files_duplicate, 0) as files_duplicate, coalesce(values_accepted, 0) as values_accepted,
        coalesce(values_rejected, 0) as values_rejected, coalesce(values_flagged, 0) as values_flagged,
-       round(100.0 * coalesce(values_in_force, 0) / nullif(zones_expected * 16 * (b.round - 2009), 0), 1)
-           as coverage_pct
+       round(coverage_pct, 1) as coverage_pct
 from batches b
 left join files using (round, batch) left join accepted using (round, batch)
 left join rejected using (round, batch) left join flagged using (round, batch)
-left join expected using (round, batch) left join in_force using (round, batch)
+left join coverage using (round, batch)
 order by b.round, b.batch
 """
 

@@ -19,7 +19,6 @@ import pandas as pd
 
 from schemas.core_tables import TableDefinition
 
-
 DUCKDB_MEMORY_LIMIT = "512MB"
 
 

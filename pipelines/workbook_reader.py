@@ -23,7 +23,8 @@ LABEL_NAME = "实验区名称"
 HEADER_NAME = "指标名称"
 HEADER_SEQ = "序号"
 HEADER_UNIT = "单位"
-DEFAULT_MAX_INFLATED = 64 * 1024 * 1024  # pipelines.settings has the configurable value
+# The template inflates to about 50 kB; SDZ_MAX_INFLATED_BYTES overrides this (pipelines.settings).
+DEFAULT_MAX_INFLATED = 64 * 1024 * 1024
 
 
 
