@@ -18,11 +18,13 @@ from schemas.catalogue import load_catalogue
 KEY = "zone_code, indicator_id, year"
 FLAG_COLUMNS = ["zone_code", "indicator_id", "year", "round", "batch", "file_id", "flag", "detail", "source_cell"]
 
-# Within one (round, batch), the same key with different values: all of them are rejected.
+# Within one (round, batch), the same key with different values: all of them are rejected. The
+# values are listed in ascending order (string_agg's order would follow the rows' physical order).
 CONFLICTS_SQL = f"""
 with keyed as (
     select *, count(distinct value) over (partition by round, batch, {KEY}) as distinct_values,
-           string_agg(distinct cast(value as varchar), ' / ') over (partition by round, batch, {KEY}) as all_values
+           array_to_string(list_sort(list_distinct(list(value) over (partition by round, batch, {KEY}))), ' / ')
+               as all_values
     from staging_accepted
 )
 select file_id, round, batch, zone_code, indicator_id, year, cast(value as varchar) as raw_value,

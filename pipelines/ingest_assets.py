@@ -12,10 +12,11 @@ import pandera.pandas as pa
 from pipelines.batches import add_batch_partitions, partition_key
 from pipelines.inventory import batch_folders, list_submissions
 from pipelines.load import load_core_tables
-from pipelines.parse import ParsedSubmissions, parse_submissions
+from pipelines.parse import ParsedSubmissions
 from pipelines.registry import RegistryError, read_registry
 from pipelines.settings import SdzSettings
-from pipelines.validation import ValidatedValues, validate_cells
+from pipelines.validation import ValidatedValues
+from pipelines.value_cache import ValueCache, parse_with_cache, validate_with_cache
 from pipelines.warehouse import open_build
 from schemas.core_tables import core_table_definitions, violations_sql
 from schemas.observations import observation_schema, parsed_cells_schema, rejection_schema
@@ -25,6 +26,10 @@ CORE_TABLES = core_table_definitions()
 
 def _table_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(name.split("."))
+
+
+def _value_cache(settings: SdzSettings, registry: pd.DataFrame) -> ValueCache | None:
+    return ValueCache.open(settings.cache_dir, registry, settings.max_inflated_bytes) if settings.use_cache else None
 
 
 def _schema_check(schema: pa.DataFrameSchema, frame: pd.DataFrame, what: str) -> dg.AssetCheckResult:
@@ -71,13 +76,19 @@ def submission_inventory(context: dg.AssetExecutionContext, settings: SdzSetting
 def parsed_submissions(
     settings: SdzSettings, zone_registry: pd.DataFrame, submission_inventory: pd.DataFrame
 ) -> dg.Output[ParsedSubmissions]:
-    """Value cells read from every workbook and CSV, with each file's outcome (loaded or rejected whole)."""
-    parsed = parse_submissions(submission_inventory, settings.raw_path, zone_registry, settings.max_inflated_bytes)
+    """Value cells read from every workbook and CSV, with each file's outcome (loaded or rejected whole).
+
+    A file whose bytes an earlier run read already (same round, same code and registry) is not read
+    again: its outcome and validated values come from the cache beside the warehouse."""
+    parsed = parse_with_cache(submission_inventory, settings.raw_path, zone_registry, settings.max_inflated_bytes,
+                              _value_cache(settings, zone_registry))
     rejected_files = parsed.files[parsed.files["status"] == "rejected"]
     return dg.Output(
         parsed,
         metadata={
-            "cells": len(parsed.cells),
+            "cells": parsed.cell_count,
+            "cells_read": len(parsed.cells),
+            "files_from_cache": int(parsed.files["from_cache"].sum()),
             "files_loaded": int((parsed.files["status"] == "loaded").sum()),
             "files_rejected": len(rejected_files),
             "rejected_files": dg.MetadataValue.md(
@@ -95,9 +106,13 @@ def parsed_cells_match_schema(parsed_submissions: ParsedSubmissions) -> dg.Asset
 
 
 @dg.asset(group_name="validate")
-def validated_values(zone_registry: pd.DataFrame, parsed_submissions: ParsedSubmissions) -> dg.Output[ValidatedValues]:
-    """Accepted values (catalogue unit) and rejected cells with reason codes, by the pandera value rules."""
-    validated = validate_cells(parsed_submissions.cells, list(zone_registry["zone_code"]))
+def validated_values(
+    settings: SdzSettings, zone_registry: pd.DataFrame, parsed_submissions: ParsedSubmissions
+) -> dg.Output[ValidatedValues]:
+    """Accepted values (catalogue unit) and rejected cells with reason codes, by the pandera value rules
+    (the cells read in this run; the values of the files from the cache were validated when first read)."""
+    validated = validate_with_cache(parsed_submissions, list(zone_registry["zone_code"]),
+                                    _value_cache(settings, zone_registry))
     by_reason = validated.rejected["reason"].value_counts().to_dict()
     return dg.Output(
         validated,
@@ -173,7 +188,7 @@ def core_tables(
             metadata={"rows": counts[name], "rows_with_required_column_empty": empty_required,
                       "repeated_primary_keys": repeated_keys},
         )
-    read = len(parsed_submissions.cells) - validated_values.missing_cells
+    read = parsed_submissions.cell_count - validated_values.missing_cells
     landed = counts["core.observation_history"] + counts["core.rejected_values"]
     yield dg.AssetCheckResult(
         asset_key=_table_key("core.observation_history"), check_name="nothing_lost", passed=read == landed,

@@ -9,14 +9,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.csv_reader import read_long_csv
 from pipelines.registry import expected_in_round
 from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
+from pipelines.validation import ValidatedValues
 from pipelines.values import by_unique, normalised_codes
 from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook
 from schemas.observations import CELL_COLUMNS
@@ -26,11 +28,21 @@ WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
 
 @dataclass
 class ParsedSubmissions:
-    """All files with their final status, the cells of the loaded ones, and file-level warnings."""
+    """All files with their final status, the cells of the loaded ones, and file-level warnings.
+
+    With a cache (`pipelines.value_cache`), `cells` holds only the files read in this run and
+    `from_cache` the validated values of the others, which `cached_cells` cells held."""
 
     files: pd.DataFrame
     cells: pd.DataFrame
     file_warnings: pd.DataFrame
+    from_cache: ValidatedValues = field(default_factory=ValidatedValues.empty)
+    cached_cells: int = 0
+
+    @property
+    def cell_count(self) -> int:
+        """Cells of every loaded file, missing ones included."""
+        return len(self.cells) + self.cached_cells
 
 
 def read_submission(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile:
@@ -78,14 +90,15 @@ def parse_submissions(
     outcomes = read_all([(raw_dir / path, fmt, zones, max_inflated_bytes)
                          for path, fmt in zip(pending["path"], pending["file_format"], strict=True)])
     status, reason, detail, zone_code = [], [], [], []
-    cell_frames, warnings = [], []
+    cell_frames, sources, warnings = [], [], []
     for file, outcome in zip(pending.itertuples(index=False), outcomes, strict=True):
         if isinstance(outcome, FileRejected):
             status.append("rejected"), reason.append(outcome.reason), detail.append(outcome.detail)
             zone_code.append(pd.NA)
             continue
         status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
-        cell_frames.append(outcome.cells.assign(file_id=file.file_id, round=file.round, batch=file.batch))
+        cell_frames.append(outcome.cells)
+        sources.append((file.file_id, file.round, file.batch))
         warnings += [
             {"file_id": file.file_id, "round": file.round, "batch": file.batch,
              "zone_code": outcome.zone_code, "flag": flag, "detail": text}
@@ -95,23 +108,30 @@ def parse_submissions(
     files.loc[pending.index, "reason"] = reason
     files.loc[pending.index, "detail"] = detail
     files.loc[pending.index, "zone_code"] = pd.array(zone_code, dtype="string")
-    cells = _concat_cells(cell_frames)
+    cells = _concat_cells(cell_frames, sources)
     warnings += _not_expected_warnings(files, cells, registry)
     file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)
-    return ParsedSubmissions(files, cells, file_warnings.astype({"zone_code": "string"}))
+    return ParsedSubmissions(files, cells, file_warnings.astype(
+        {"file_id": "int64", "round": "int64", "batch": "int64", "zone_code": "string"}))
 
 
-def _concat_cells(cell_frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _concat_cells(cell_frames: list[pd.DataFrame], sources: list[tuple[int, int, int]]) -> pd.DataFrame:
+    """The files' cells in one frame, each with its (file_id, round, batch) from `sources`."""
     columns = ["file_id", "round", "batch", *CELL_COLUMNS]
     if not cell_frames:
         empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CELL_COLUMNS.items()})
         return empty.assign(file_id=pd.Series(dtype="int64"), round=pd.Series(dtype="int64"),
                             batch=pd.Series(dtype="int64"), cell_order=pd.Series(dtype="int64"))[
             [*columns, "cell_order"]]
-    cells = pd.concat(cell_frames, ignore_index=True)[columns]
-    cells = cells.astype({"file_id": "int64", "round": "int64", "batch": "int64", **CELL_COLUMNS})
+    cells = pd.concat(cell_frames, ignore_index=True).astype(CELL_COLUMNS)
+    # One column per source field, repeated over each file's cells (assigning per file costs a
+    # millisecond a file, seconds at national scale).
+    lengths = [len(frame) for frame in cell_frames]
+    for position, name in enumerate(("file_id", "round", "batch")):
+        cells[name] = np.repeat(np.array([source[position] for source in sources], dtype="int64"), lengths)
+    cells = cells[columns]
     # Reading order (file, then position in the file) decides which of equal duplicates is kept.
-    cells["cell_order"] = range(len(cells))
+    cells["cell_order"] = np.arange(len(cells), dtype="int64")
     return cells
 
 

@@ -33,6 +33,8 @@ class SdzSettings(ConfigurableResource):
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES
     method_file: str = str(DEFAULT_METHOD)
+    # Reuse what unchanged files gave in earlier runs (pipelines.value_cache); SDZ_CACHE=off reads everything.
+    use_cache: bool = True
 
     @classmethod
     def from_env(
@@ -44,6 +46,7 @@ class SdzSettings(ConfigurableResource):
             warehouse=str(warehouse or os.environ.get("SDZ_WAREHOUSE") or DEFAULT_WAREHOUSE),
             max_file_bytes=int(os.environ.get("SDZ_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES),
             max_inflated_bytes=int(os.environ.get("SDZ_MAX_INFLATED_BYTES") or DEFAULT_MAX_INFLATED_BYTES),
+            use_cache=os.environ.get("SDZ_CACHE", "on").strip().lower() not in ("off", "0", "no", "false"),
         )
 
     @property
@@ -66,6 +69,11 @@ class SdzSettings(ConfigurableResource):
     def dagster_home(self) -> Path:
         """Dagster's instance (run history, event log) inside the warehouse folder."""
         return self.warehouse_path.parent / ".dagster"
+
+    @property
+    def cache_dir(self) -> Path:
+        """What reading and validating each file gave (pipelines.value_cache), beside the warehouse."""
+        return self.warehouse_path.parent / ".cache" / "values"
 
     @property
     def lock_path(self) -> Path:

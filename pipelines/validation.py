@@ -40,6 +40,21 @@ class ValidatedValues:
     rejected: pd.DataFrame
     missing_cells: int
 
+    @classmethod
+    def empty(cls) -> ValidatedValues:
+        return cls(pd.DataFrame(columns=ACCEPTED_COLUMNS), pd.DataFrame(columns=REJECTED_COLUMNS), 0)
+
+    def plus(self, other: ValidatedValues) -> ValidatedValues:
+        """Both outcomes in one, in reading order (`cell_order`), with this one's column types."""
+        def merged(mine: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
+            if not len(theirs):
+                return mine
+            theirs = theirs[list(mine.columns)].astype(mine.dtypes.to_dict())
+            both = pd.concat([mine, theirs], ignore_index=True) if len(mine) else theirs
+            return both.sort_values("cell_order", kind="stable", ignore_index=True)
+        return ValidatedValues(merged(self.accepted, other.accepted), merged(self.rejected, other.rejected),
+                               self.missing_cells + other.missing_cells)
+
 
 def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValues:
     """Validate cells (the readers' columns plus file_id, round, batch, cell_order)."""
