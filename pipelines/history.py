@@ -18,40 +18,67 @@ from schemas.catalogue import load_catalogue
 KEY = "zone_code, indicator_id, year"
 FLAG_COLUMNS = ["zone_code", "indicator_id", "year", "round", "batch", "file_id", "flag", "detail", "source_cell"]
 
-# Within one (round, batch), the same key with different values: all of them are rejected. The
-# values are listed in ascending order (string_agg's order would follow the rows' physical order).
-CONFLICTS_SQL = f"""
-with keyed as (
-    select *, count(distinct value) over (partition by round, batch, {KEY}) as distinct_values,
-           array_to_string(list_sort(list_distinct(list(value) over (partition by round, batch, {KEY}))), ' / ')
-               as all_values
-    from staging_accepted
-)
-select file_id, round, batch, zone_code, indicator_id, year, cast(value as varchar) as raw_value,
+# Within one (round, batch), the same key with different values: all of them are rejected. Such
+# keys are few, so they are found by grouping first (min <> max: more than one distinct value),
+# and their values listed in ascending order.
+CONFLICT_KEYS_SQL = f"""
+create or replace temp table staging_conflict_keys as
+select round, batch, {KEY}, array_to_string(list_sort(list_distinct(list(value))), ' / ') as all_values
+from staging_accepted
+group by round, batch, {KEY}
+having min(value) <> max(value)
+"""
+
+CONFLICTS_SQL = """
+select a.file_id, a.round, a.batch, a.zone_code, a.indicator_id, a.year, cast(a.value as varchar) as raw_value,
        'conflicting_duplicate' as reason,
-       'this batch gives ' || all_values || ' for ' || zone_code || ' indicator ' || indicator_id
-           || ' year ' || year as detail,
-       source_sheet, source_cell, cell_order
-from keyed
-where distinct_values > 1
+       'this batch gives ' || k.all_values || ' for ' || a.zone_code || ' indicator ' || a.indicator_id
+           || ' year ' || a.year as detail,
+       a.source_sheet, a.source_cell, a.cell_order
+from staging_accepted a
+join staging_conflict_keys k
+  on k.round = a.round and k.batch = a.batch and k.zone_code = a.zone_code and k.indicator_id = a.indicator_id
+ and k.year = a.year
+order by a.cell_order
+"""
+
+HISTORY_SQL = """
+create or replace temp table staging_history as
+select a.* from staging_accepted a
+anti join staging_conflict_keys k
+  on k.round = a.round and k.batch = a.batch and k.zone_code = a.zone_code and k.indicator_id = a.indicator_id
+ and k.year = a.year
 """
 
 # Accepted versions: one per key and batch (equal duplicates count once: the first read wins).
 # batch_seq numbers the batches present in (round, batch) order; series_id numbers the
-# (zone, indicator) series. (No join here: DuckDB 2.0.1 returns a wrong column for
-# `join ... using (...)` combined with `qualify`.)
+# (zone, indicator) series. Both come from small numbered tables joined in: a window over the
+# whole history would sort a million rows on one thread. (The join and the `qualify` sit at
+# different query levels: DuckDB 2.0.1 returns a wrong column for `join ... using (...)`
+# combined with `qualify`.)
 VERSIONS_SQL = f"""
 create or replace temp table staging_versions as
-select *,
-       dense_rank() over (order by round, batch) as batch_seq,
-       dense_rank() over (order by zone_code, indicator_id) as series_id
-from staging_history
-qualify row_number() over (partition by {KEY}, round, batch order by cell_order) = 1
+with first_read as (
+    select * from staging_history
+    qualify cell_order = min(cell_order) over (partition by {KEY}, round, batch)
+),
+batches as (
+    select round, batch, row_number() over (order by round, batch) as batch_seq
+    from (select distinct round, batch from staging_history)
+),
+series as (
+    select zone_code, indicator_id, row_number() over (order by zone_code, indicator_id) as series_id
+    from (select distinct zone_code, indicator_id from staging_history)
+)
+select v.*, b.batch_seq, s.series_id
+from first_read v
+join batches b on b.round = v.round and b.batch = v.batch
+join series s on s.zone_code = v.zone_code and s.indicator_id = v.indicator_id
 """
 
 IN_FORCE_SQL = f"""
 select * from staging_versions
-qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
+qualify batch_seq = max(batch_seq) over (partition by {KEY})
 """
 
 # The history with the version in force marked, and the values in force, as tables.
@@ -66,13 +93,13 @@ from staging_history h left join staging_in_force f on f.cell_order = h.cell_ord
 STATE_SQL = f"""
 create or replace temp table staging_state as
 select * from staging_versions where batch_seq <= $batch_seq
-qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
+qualify batch_seq = max(batch_seq) over (partition by {KEY})
 """
 
 REVISED_AND_JUMPS_SQL = f"""
 with prior as (
     select * from staging_versions where batch_seq < $batch_seq
-    qualify row_number() over (partition by {KEY} order by batch_seq desc) = 1
+    qualify batch_seq = max(batch_seq) over (partition by {KEY})
 ),
 introduced as (select * from staging_versions where batch_seq = $batch_seq),
 revised as (
@@ -85,7 +112,7 @@ jumps as (
     select n.*, 'suspicious_jump' as flag,
            (n.year - 1) || ': ' || s.value || ' -> ' || n.year || ': ' || n.value
                || ' (x' || round(n.value / s.value, 2) || ')' as detail
-    from introduced n join staging_state s
+    from introduced n join {{state}} s
       on s.zone_code = n.zone_code and s.indicator_id = n.indicator_id and s.year = n.year - 1
     where s.value > 0 and n.value > 0
       and (n.value > $jump * s.value or n.value * $jump < s.value)
@@ -145,11 +172,11 @@ def medians_of_others(series_id: np.ndarray, value: np.ndarray) -> np.ndarray:
     return np.where(others > 0, median, np.nan)
 
 
-def _unit_error_rows(con: duckdb.DuckDBPyConnection, batch_seq: int) -> pd.DataFrame:
+def _unit_error_rows(con: duckdb.DuckDBPyConnection, batch_seq: int, state: str) -> pd.DataFrame:
     """cell_order and median of the other years for the batch's versions about ×100 or ×10,000 off."""
     catalogue = load_catalogue()
     state = con.execute(
-        "select series_id, value, cell_order, batch_seq from staging_state order by series_id, value"
+        f"select series_id, value, cell_order, batch_seq from {state} order by series_id, value"
     ).fetchnumpy()
     median = medians_of_others(state["series_id"], state["value"])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,19 +196,22 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> R
     con.register("staging_accepted_frame", accepted)
     con.execute("create or replace temp table staging_accepted as select * from staging_accepted_frame")
     con.unregister("staging_accepted_frame")
-    conflicts = con.execute(CONFLICTS_SQL + " order by cell_order").df()
-    con.execute(
-        f"""create or replace temp table staging_history as
-        select a.* from staging_accepted a
-        anti join ({CONFLICTS_SQL}) c using (cell_order)"""
-    )
+    con.execute(CONFLICT_KEYS_SQL)
+    conflicts = con.execute(CONFLICTS_SQL).df()
+    con.execute(HISTORY_SQL)
     con.execute(VERSIONS_SQL)
     con.execute(RESULT_TABLES_SQL)
     flag_frames = []
-    for (seq,) in con.execute("select distinct batch_seq from staging_versions order by 1").fetchall():
-        con.execute(STATE_SQL, {"batch_seq": seq})
-        flag_frames.append(con.execute(REVISED_AND_JUMPS_SQL, {"batch_seq": seq, "jump": catalogue.jump_factor}).df())
-        con.register("staging_unit_errors", _unit_error_rows(con, seq))
+    batch_seqs = [seq for (seq,) in con.execute("select distinct batch_seq from staging_versions order by 1")
+                  .fetchall()]
+    for seq in batch_seqs:
+        # The values in force right after the batch; after the last one, those of the result.
+        state = "staging_in_force" if seq == batch_seqs[-1] else "staging_state"
+        if state == "staging_state":
+            con.execute(STATE_SQL, {"batch_seq": seq})
+        flag_frames.append(con.execute(REVISED_AND_JUMPS_SQL.format(state=state),
+                                       {"batch_seq": seq, "jump": catalogue.jump_factor}).df())
+        con.register("staging_unit_errors", _unit_error_rows(con, seq, state))
         flag_frames.append(con.execute(UNIT_ERRORS_SQL).df())
         con.unregister("staging_unit_errors")
     flags = [frame for frame in flag_frames if len(frame)]
