@@ -6,7 +6,8 @@ once as workbooks (one file per zone), it measures in one process run:
   every workbook's data sheet;
 - `sdz run` end to end (a fresh process: parse, validate, load, marts, reports) with its peak
   memory, and each stage's share from Dagster's step timings;
-- a re-run after a supplementary batch touching 5 % of the zones;
+- a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
+  cache), checked table by table against a full rebuild without the cache;
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
 It prints a table and writes build/bench/results.json. Data are generated once under build/bench/.
 """
@@ -55,12 +56,13 @@ def bare_workbooks(raw: Path) -> float:
     return time.perf_counter() - started
 
 
-def sdz_run(raw: Path, warehouse: Path) -> dict:
+def sdz_run(raw: Path, warehouse: Path, use_cache: bool = True) -> dict:
     """One `sdz run` in a fresh process: wall time, peak memory, stage seconds."""
+    environment = {**os.environ, "SDZ_CACHE": "on" if use_cache else "off"}
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--raw", str(raw),
                                 "--warehouse", str(warehouse)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               cwd=ROOT)
+                               cwd=ROOT, env=environment)
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
@@ -79,6 +81,19 @@ def stage_seconds(warehouse: Path) -> dict[str, float]:
                 name = STAGES.get(step.step_key, "models" if "__" in step.step_key else "checks")
                 stages[name] = round(stages.get(name, 0.0) + step.end_time - step.start_time, 2)
         return stages
+
+
+def differing_tables(one: Path, other: Path) -> list[str]:
+    """Tables whose rows differ (as multisets) between two warehouses."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{one}' as one (read_only)")
+        con.execute(f"attach '{other}' as other (read_only)")
+        tables = [name for (name,) in con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() where database_name = 'one' order by 1"
+        ).fetchall()]
+        return [table for table in tables if con.execute(
+            f"select count(*) from ((from one.{table} except all from other.{table}) "
+            f"union all (from other.{table} except all from one.{table}))").fetchone()[0]]
 
 
 def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
@@ -101,12 +116,16 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             full = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             write_supplementary(raw, 0.05, fmt)
             rerun = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
+            shutil.rmtree(folder / "rebuild", ignore_errors=True)
+            sdz_run(raw, folder / "rebuild" / "sdz.duckdb", use_cache=False)
+            differing = differing_tables(folder / "warehouse" / "sdz.duckdb", folder / "rebuild" / "sdz.duckdb")
             shutil.rmtree(raw / "2040" / "batch-2")
             row = {"format": fmt, "zones": zones, "values": zones * 16 * 31, "bare_seconds": round(bare, 2),
                    "sdz_seconds": full["seconds"], "ratio": round(full["seconds"] / bare, 1),
                    "peak_rss_mb": full["peak_rss_mb"], "stages": full["stages"],
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
-                   "rerun_share": round(rerun["seconds"] / full["seconds"], 2)}
+                   "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
+                   "rerun_tables_differing_from_rebuild": differing}
             results["runs"].append(row)
             print(json.dumps(row), flush=True)
         runs = [r for r in results["runs"] if r["format"] == fmt]
@@ -120,11 +139,12 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
 
 def print_table(results: dict) -> None:
     print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>9}{'sdz s':>8}{'ratio':>7}{'peak MB':>9}"
-          f"{'rerun 5%':>10}{'share':>7}  stages (s)")
+          f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
         print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>9}{r['sdz_seconds']:>8}"
-              f"{r['ratio']:>7}{r['peak_rss_mb']:>9}{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}  {stages}")
+              f"{r['ratio']:>7}{r['peak_rss_mb']:>9}{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}"
+              f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}  {stages}")
     for fmt in ("csv", "workbook"):
         if f"exponent_{fmt}" in results:
             print(f"time ∝ size^k, {fmt}: k = {results[f'exponent_{fmt}']}")
