@@ -22,16 +22,14 @@ import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from pipelines import report_data as data
+from pipelines import xlsx_writer as xlsx
 from pipelines.index_engine import load_method
 from pipelines.report_evaluation import evaluation_report
 from pipelines.report_model import Paragraph, Report, Table
 from pipelines.report_monitoring import monitoring_report
-from pipelines.spreadsheets import reproducible_bytes, write_text
+from pipelines.xlsx_writer import Sheet
 
 # Document times of the workbooks, fixed so that the same tables give the same bytes.
 FIXED_TIME = datetime(2000, 1, 1)
@@ -102,15 +100,8 @@ def significant(number: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "growth": "+0.00;-0.00;0.00",
-                  "value": "#,##0.###"}
-
-
 def render_xlsx(report: Report) -> bytes:
     """The report's tables as a workbook: an about sheet, then one sheet per table."""
-    workbook = Workbook()
-    about = workbook.active
-    about.title = "说明 about"
     lines = [report.title_zh, report.title_en, f"截至 {report.round} 年度第 {report.last_batch} 批 / as of round "
              f"{report.round}, batch {report.last_batch}", ""]
     for section in report.sections:
@@ -121,35 +112,35 @@ def render_xlsx(report: Report) -> bytes:
             elif isinstance(block, Table):
                 lines.append(f"  表{block.number} Table {block.number}: sheet '{block.number} {block.sheet}' - "
                              f"{block.title_zh} {block.title_en}")
+    about = Sheet("说明 about", widths={1: 120})
     for row, line in enumerate(lines, start=1):
-        write_text(about.cell(row=row, column=1), line).font = Font(bold=row <= 2)
-    about.column_dimensions["A"].width = 120
-    for table in report.tables():
-        _table_sheet(workbook.create_sheet(f"{table.number} {table.sheet}"[:31]), table)
-    return reproducible_bytes(workbook, "sdz", FIXED_TIME)
+        about.append([(line, xlsx.BOLD if row <= 2 else xlsx.PLAIN)])
+    sheets = [about, *(_table_sheet(table) for table in report.tables())]
+    return xlsx.workbook_bytes(sheets, "sdz", FIXED_TIME)
 
 
-def _table_sheet(sheet, table: Table) -> None:
-    write_text(sheet.cell(row=1, column=1), f"表{table.number} {table.title_zh}").font = Font(bold=True)
-    write_text(sheet.cell(row=2, column=1), f"Table {table.number} {table.title_en}")
-    write_text(sheet.cell(row=3, column=1), table.source)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    for col, column in enumerate(table.columns, start=1):
-        for row, text in ((5, column.zh), (6, column.en)):
-            cell = write_text(sheet.cell(row=row, column=col), text)
-            cell.font = Font(bold=row == 5)
-            cell.fill = header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[get_column_letter(col)].width = {"text": 30, "note": 60}.get(column.kind, 13)
-    for row, values in enumerate(table.records(), start=7):
-        for col, column in enumerate(table.columns, start=1):
-            value = values[column.key]
-            cell = sheet.cell(row=row, column=col)
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                continue
-            if column.kind in ("text", "note"):
-                write_text(cell, value)
-            else:
-                cell.value = int(value) if column.kind in ("int", "year") else float(value)
-                cell.number_format = NUMBER_FORMATS[column.kind]
-    sheet.freeze_panes = "A7"
+def _table_sheet(table: Table) -> Sheet:
+    sheet = Sheet(f"{table.number} {table.sheet}"[:31], frozen_rows=6,
+                  widths={col: {"text": 30, "note": 60}.get(c.kind, 13) for col, c in enumerate(table.columns, 1)})
+    sheet.append([(f"表{table.number} {table.title_zh}", xlsx.BOLD)])
+    sheet.append([(f"Table {table.number} {table.title_en}", xlsx.PLAIN)])
+    sheet.append([(table.source, xlsx.PLAIN)])
+    sheet.append([])
+    sheet.append([(column.zh, xlsx.HEADER_BOLD) for column in table.columns])
+    sheet.append([(column.en, xlsx.HEADER) for column in table.columns])
+    columns = []
+    for column, values in zip(table.columns, table.column_values(), strict=True):
+        if column.kind in ("text", "note"):
+            cells = [(None if _missing(v) else str(v), xlsx.PLAIN) for v in values]
+        else:
+            as_number = int if column.kind in ("int", "year") else float
+            style = xlsx.NUMBER_STYLE[column.kind]
+            cells = [(None, xlsx.PLAIN) if _missing(v) else (as_number(v), style) for v in values]
+        columns.append(cells)
+    for row in zip(*columns, strict=True):
+        sheet.append(list(row))
+    return sheet
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
