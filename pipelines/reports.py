@@ -53,8 +53,10 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path) ->
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
             folder.mkdir(parents=True)
-            for report in (monitoring_report(con, round_year, last_batch),
-                           evaluation_report(con, round_year, last_batch, method, method_label)):
+            with data.round_snapshot(con, round_year, last_batch) as snapshot:
+                reports = (monitoring_report(snapshot, round_year, last_batch),
+                           evaluation_report(snapshot, round_year, last_batch, method, method_label))
+            for report in reports:
                 (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
                 (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
                 written += [reports_dir / str(round_year) / f"{report.kind}.{ext}" for ext in ("html", "xlsx")]
