@@ -13,10 +13,13 @@ difference can change a printed digit between two runs.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.index_engine import Method, compute_index
@@ -292,9 +295,61 @@ def open_problems(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: i
     return query(con, OPEN_PROBLEMS_SQL, round_year, last_batch)
 
 
-def zone_scores(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int, method: Method) -> pd.DataFrame:
-    """The method's group scores of the type-evaluated expected zones, by the engine on the as-of values."""
-    data = query(con, EVALUATION_INPUT_SQL, round_year, last_batch)
+def evaluation_input(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> pd.DataFrame:
+    """The as-of values of the type-evaluated expected zones as the index engine reads them (unit, year, indicator,
+    value); `con` is a `round_snapshot` cursor."""
+    return query(con, EVALUATION_INPUT_SQL, round_year, last_batch)
+
+
+@dataclass
+class RoundInputs:
+    """Everything the two reports of a round read from the warehouse, as it stood after the round's last batch."""
+
+    round: int
+    last_batch: int
+    structure: pd.DataFrame
+    provinces: int
+    submissions: pd.DataFrame
+    coverage: pd.DataFrame
+    distribution: pd.DataFrame
+    open_problems: pd.DataFrame
+    zones: pd.DataFrame
+    evaluation_input: pd.DataFrame
+
+    def digest(self) -> str:
+        """sha256 over every input: column names and types, row count and the sum of the rows' hashes.
+
+        Summing pandas' fixed-key row hashes makes the digest independent of row order: the evaluation
+        input is read unordered (the engine orders it), and the other tables are ordered by their query."""
+        digest = hashlib.sha256()
+        for item in fields(self):
+            value = getattr(self, item.name)
+            digest.update(item.name.encode())
+            if isinstance(value, pd.DataFrame):
+                rows = pd.util.hash_pandas_object(value, index=False).to_numpy(dtype=np.uint64)
+                digest.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
+                digest.update(f"{len(rows)} {int(rows.sum(dtype=np.uint64))}".encode())  # sum wraps around 2**64
+            else:
+                digest.update(repr(value).encode())
+        return digest.hexdigest()
+
+
+def round_inputs(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> RoundInputs:
+    """Read the inputs of a round's reports, as of its last batch."""
+    with round_snapshot(con, round_year, last_batch) as snapshot:
+        return RoundInputs(
+            round=round_year, last_batch=last_batch,
+            structure=zone_structure(snapshot, round_year), provinces=province_count(snapshot, round_year),
+            submissions=submissions(snapshot, round_year), coverage=coverage(snapshot, round_year),
+            distribution=distribution(snapshot, round_year, last_batch),
+            open_problems=open_problems(snapshot, round_year, last_batch),
+            zones=expected_zones(snapshot, round_year),
+            evaluation_input=evaluation_input(snapshot, round_year, last_batch))
+
+
+def zone_scores(data: pd.DataFrame, method: Method) -> pd.DataFrame:
+    """The method's group scores of the type-evaluated expected zones, by the engine on their as-of values
+    (`evaluation_input`)."""
     columns = ["zone_code", "year", "node", "score"]
     if data.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in columns})

@@ -23,6 +23,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from pipelines import report_cache as cache
 from pipelines import report_data as data
 from pipelines import xlsx_writer as xlsx
 from pipelines.index_engine import load_method
@@ -35,34 +36,44 @@ from pipelines.xlsx_writer import Sheet
 FIXED_TIME = datetime(2000, 1, 1)
 
 
-def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path) -> list[Path]:
+def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
+                  cache_dir: Path | None = None) -> list[Path]:
     """Rewrite `reports_dir` with the monitoring and evaluation reports (HTML and xlsx) of every round.
 
     Reads the warehouse through a read-only connection only. The new folder is built beside the
-    old one and swapped in when complete. Returns the files written, in round order.
+    old one and swapped in when complete. A round whose inputs, method file and report code are
+    those of a render kept in `cache_dir` (default `<reports_dir's parent>/.cache/reports`) is
+    copied from there instead of rendered again (`pipelines.report_cache`). Returns the files
+    written, in round order.
     """
     method = load_method(Path(method_file))
     digest = hashlib.sha256(Path(method_file).read_bytes()).hexdigest()
     method_label = f"{Path(method_file).name} (sha256 {digest[:12]})"
     reports_dir = Path(reports_dir)
+    cache_dir = Path(cache_dir) if cache_dir else reports_dir.parent / ".cache" / "reports"
+    code = cache.code_version()
     staging = reports_dir.with_name(f".{reports_dir.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
     written: list[Path] = []
+    used: set[str] = set()
     environment = report_environment()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
-            folder.mkdir(parents=True)
-            with data.round_snapshot(con, round_year, last_batch) as snapshot:
-                reports = (monitoring_report(snapshot, round_year, last_batch),
-                           evaluation_report(snapshot, round_year, last_batch, method, method_label))
-            for report in reports:
-                (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
-                (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
-                written += [reports_dir / str(round_year) / f"{report.kind}.{ext}" for ext in ("html", "xlsx")]
+            inputs = data.round_inputs(con, round_year, last_batch)
+            key = cache.cache_key(inputs.digest(), digest, code)
+            used.add(key)
+            if not cache.restore(cache_dir, key, folder):
+                folder.mkdir(parents=True)
+                for report in (monitoring_report(inputs), evaluation_report(con, inputs, method, method_label)):
+                    (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
+                    (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
+                cache.store(cache_dir, key, folder)
+            written += [reports_dir / str(round_year) / name for name in cache.REPORT_FILES]
     staging.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(reports_dir, ignore_errors=True)
     staging.rename(reports_dir)
+    cache.prune(cache_dir, used)
     return written
 
 
