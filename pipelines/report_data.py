@@ -13,7 +13,13 @@ difference can change a printed digit between two runs.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.index_engine import Method, compute_index
@@ -86,22 +92,35 @@ left join flagged using (batch) left join status using (batch)
 order by b.batch
 """
 
-COVERAGE_SQL = "with " + AS_OF_CTE + """,
+# Coverage only asks whether a key has a value in force after batch k, not which one: a key is covered
+# from the first batch whose data hold it (0 for a key already reported in an earlier round), so all
+# batches are counted in one pass instead of one precedence query per batch.
+COVERAGE_SQL = "with " + EXPECTED_CTE + """,
+covered_since as (
+    select h.zone_code, h.indicator_id, h.year, min(case when h.round < $r then 0 else h.batch end) as since_batch
+    from core.observation_history as h
+    semi join expected using (zone_code)
+    where h.round <= $r and h.year between $first and $r - 1
+    group by h.zone_code, h.indicator_id, h.year
+),
+batches as (select distinct batch from core.submission_files where round = $r),
 cells as (
     select e.zone_code, e.zone_type, i.indicator_id, unnest(range($first, $r)) as year
     from expected as e cross join core.indicators as i
 )
-select $b as batch, c.zone_type, c.indicator_id, c.year,
-       count(*) as zones_expected, count(a.zone_code) as zones_reported,
-       100.0 * count(a.zone_code) / count(*) as coverage_pct
-from cells as c
-left join as_of as a using (zone_code, indicator_id, year)
-group by c.zone_type, c.indicator_id, c.year
-order by c.zone_type, c.indicator_id, c.year
+select b.batch, c.zone_type, c.indicator_id, c.year,
+       count(*) as zones_expected, count(*) filter (where s.since_batch <= b.batch) as zones_reported,
+       100.0 * count(*) filter (where s.since_batch <= b.batch) / count(*) as coverage_pct
+from batches as b
+cross join cells as c
+left join covered_since as s using (zone_code, indicator_id, year)
+group by b.batch, c.zone_type, c.indicator_id, c.year
+order by b.batch, c.zone_type, c.indicator_id, c.year
 """
 
-DISTRIBUTION_SQL = "with " + AS_OF_CTE + """,
-grouped as (
+# The queries below read the temp tables `expected` and `as_of` of a round snapshot (`round_snapshot`).
+DISTRIBUTION_SQL = """
+with grouped as (
     select a.indicator_id, a.year, 'all' as group_kind, 'all' as group_name, a.value
     from as_of as a
     union all
@@ -110,19 +129,23 @@ grouped as (
     union all
     select a.indicator_id, a.year, 'region', e.region, a.value
     from as_of as a join expected as e using (zone_code)
+),
+quartiles as (
+    -- one sort per group for the three quartiles (the median is the interpolated 0.5 quantile)
+    select indicator_id, year, group_kind, group_name, count(*) as n, avg(value order by value) as mean,
+           quantile_cont(value, [0.5, 0.25, 0.75]) as q, min(value) as min, max(value) as max
+    from grouped
+    group by indicator_id, year, group_kind, group_name
 )
-select indicator_id, year, group_kind, group_name, count(*) as n, avg(value order by value) as mean,
-       median(value) as median, quantile_cont(value, 0.25) as q1, quantile_cont(value, 0.75) as q3,
-       min(value) as min, max(value) as max
-from grouped
-group by indicator_id, year, group_kind, group_name
+select indicator_id, year, group_kind, group_name, n, mean, q[1] as median, q[2] as q1, q[3] as q3, min, max
+from quartiles
 order by indicator_id, year, group_kind, group_name
 """
 
 # Problems of the round's own submissions still open after its last batch: rejected values not
 # superseded by an accepted value of a later batch, and warnings on value versions still in force.
-OPEN_PROBLEMS_SQL = "with " + AS_OF_CTE + """,
-open_rejections as (
+OPEN_PROBLEMS_SQL = """
+with open_rejections as (
     select r.zone_code, count(*) as open_rejected
     from core.rejected_values as r
     where r.round = $r and not exists (
@@ -155,11 +178,12 @@ where open_total > 0
 order by open_total desc, e.zone_code
 """
 
-EVALUATION_INPUT_SQL = "with " + AS_OF_CTE + """
-select a.zone_code as unit, a.year, cast(a.indicator_id as varchar) as indicator, a.value
+# Unordered, indicator as its number: the engine matches indicators by their text and orders its
+# output itself, and converting a million strings was most of the query's time.
+EVALUATION_INPUT_SQL = """
+select a.zone_code as unit, a.year, a.indicator_id as indicator, a.value
 from as_of as a join expected as e using (zone_code)
 where e.type_evaluation
-order by unit, year, indicator
 """
 
 # The same aggregation as dbt_like_sql/mart/index_by_type.sql, over the registered zone_scores.
@@ -195,6 +219,23 @@ def _params(sql: str, round_year: int, batch: int | None = None) -> dict:
     """The named parameters a query uses (DuckDB refuses unused ones)."""
     values = {"r": round_year, "b": batch, "first": FIRST_YEAR}
     return {name: value for name, value in values.items() if f"${name}" in sql}
+
+
+@contextmanager
+def round_snapshot(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int
+                   ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor holding the round's expected zones and the values in force after `last_batch` as temp tables
+    `expected` and `as_of`, computed once for all the round's queries (the precedence window over the
+    whole history is the costly part). A read-only connection may create temp tables."""
+    cursor = con.cursor()
+    try:
+        cursor.execute("create temp table expected as with " + EXPECTED_CTE + " select * from expected",
+                       {"r": round_year})
+        cursor.execute("create temp table as_of as with " + AS_OF_CTE + " select * from as_of",
+                       {"r": round_year, "b": last_batch, "first": FIRST_YEAR})
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, round_year: int, batch: int | None = None) -> pd.DataFrame:
@@ -239,12 +280,13 @@ def submissions(con: duckdb.DuckDBPyConnection, round_year: int) -> pd.DataFrame
 
 def coverage(con: duckdb.DuckDBPyConnection, round_year: int) -> pd.DataFrame:
     """Coverage per batch, zone type, indicator and year - the expected zones with a value in force after the batch."""
-    frames = [query(con, COVERAGE_SQL, round_year, batch) for batch in batches(con, round_year)]
-    return pd.concat(frames, ignore_index=True)
+    return query(con, COVERAGE_SQL, round_year)
 
 
 def distribution(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> pd.DataFrame:
-    """Each indicator's distribution per year over all zones, each zone type and each region, as of the round."""
+    """Each indicator's distribution per year over all zones, each zone type and each region, as of the round.
+
+    `con` is a `round_snapshot` cursor, as for `open_problems` and `zone_scores`."""
     return query(con, DISTRIBUTION_SQL, round_year, last_batch)
 
 
@@ -253,9 +295,61 @@ def open_problems(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: i
     return query(con, OPEN_PROBLEMS_SQL, round_year, last_batch)
 
 
-def zone_scores(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int, method: Method) -> pd.DataFrame:
-    """The method's group scores of the type-evaluated expected zones, by the engine on the as-of values."""
-    data = query(con, EVALUATION_INPUT_SQL, round_year, last_batch)
+def evaluation_input(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> pd.DataFrame:
+    """The as-of values of the type-evaluated expected zones as the index engine reads them (unit, year, indicator,
+    value); `con` is a `round_snapshot` cursor."""
+    return query(con, EVALUATION_INPUT_SQL, round_year, last_batch)
+
+
+@dataclass
+class RoundInputs:
+    """Everything the two reports of a round read from the warehouse, as it stood after the round's last batch."""
+
+    round: int
+    last_batch: int
+    structure: pd.DataFrame
+    provinces: int
+    submissions: pd.DataFrame
+    coverage: pd.DataFrame
+    distribution: pd.DataFrame
+    open_problems: pd.DataFrame
+    zones: pd.DataFrame
+    evaluation_input: pd.DataFrame
+
+    def digest(self) -> str:
+        """sha256 over every input: column names and types, row count and the sum of the rows' hashes.
+
+        Summing pandas' fixed-key row hashes makes the digest independent of row order: the evaluation
+        input is read unordered (the engine orders it), and the other tables are ordered by their query."""
+        digest = hashlib.sha256()
+        for item in fields(self):
+            value = getattr(self, item.name)
+            digest.update(item.name.encode())
+            if isinstance(value, pd.DataFrame):
+                rows = pd.util.hash_pandas_object(value, index=False).to_numpy(dtype=np.uint64)
+                digest.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
+                digest.update(f"{len(rows)} {int(rows.sum(dtype=np.uint64))}".encode())  # sum wraps around 2**64
+            else:
+                digest.update(repr(value).encode())
+        return digest.hexdigest()
+
+
+def round_inputs(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> RoundInputs:
+    """Read the inputs of a round's reports, as of its last batch."""
+    with round_snapshot(con, round_year, last_batch) as snapshot:
+        return RoundInputs(
+            round=round_year, last_batch=last_batch,
+            structure=zone_structure(snapshot, round_year), provinces=province_count(snapshot, round_year),
+            submissions=submissions(snapshot, round_year), coverage=coverage(snapshot, round_year),
+            distribution=distribution(snapshot, round_year, last_batch),
+            open_problems=open_problems(snapshot, round_year, last_batch),
+            zones=expected_zones(snapshot, round_year),
+            evaluation_input=evaluation_input(snapshot, round_year, last_batch))
+
+
+def zone_scores(data: pd.DataFrame, method: Method) -> pd.DataFrame:
+    """The method's group scores of the type-evaluated expected zones, by the engine on their as-of values
+    (`evaluation_input`)."""
     columns = ["zone_code", "year", "node", "score"]
     if data.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in columns})

@@ -15,6 +15,7 @@ import pandas as pd
 from pipelines import report_charts as charts
 from pipelines import report_data as data
 from pipelines.index_engine import Method
+from pipelines.report_data import RoundInputs
 from pipelines.report_method import describe_method, method_table, node_name
 from pipelines.report_model import (
     SOURCE,
@@ -35,11 +36,13 @@ from pipelines.report_model import (
 from schemas.observations import FIRST_YEAR
 
 
-def evaluation_report(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int, method: Method,
+def evaluation_report(con: duckdb.DuckDBPyConnection, inputs: RoundInputs, method: Method,
                       method_label: str) -> Report:
-    """The evaluation report (创新能力评价报告) of a round: the engine's index on the as-of values."""
-    zones = data.expected_zones(con, round_year)
-    scores = data.zone_scores(con, round_year, last_batch, method)
+    """The evaluation report (创新能力评价报告) of a round: the engine's index on the as-of values.
+
+    `con` is any DuckDB connection: it aggregates the scores as the marts do."""
+    round_year, last_batch, zones = inputs.round, inputs.last_batch, inputs.zones
+    scores = data.zone_scores(inputs.evaluation_input, method)
     means, growth = data.by_type(con, scores, zones)
     aspects = [c for c in method.groups[method.root].children if c in method.groups]
     nodes = {key: node_name(key, method) for key in [method.root, *aspects]}

@@ -60,6 +60,10 @@ class Table:
         """The rows as dicts holding only the table's columns (a missing column fails here, not in the page)."""
         return self.rows[[c.key for c in self.columns]].to_dict("records")
 
+    def column_values(self) -> list[list]:
+        """Each column's values in row order, as Python objects (a missing column fails here)."""
+        return [self.rows[c.key].tolist() for c in self.columns]
+
 
 @dataclass
 class Chart:

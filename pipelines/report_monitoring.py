@@ -7,10 +7,10 @@ each indicator's distribution by type and year; the zones with the most open pro
 
 from __future__ import annotations
 
-import duckdb
+import pandas as pd
 
 from pipelines import report_charts as charts
-from pipelines import report_data as data
+from pipelines.report_data import RoundInputs
 from pipelines.report_model import (
     GROUP_LABELS,
     REGION_LABELS,
@@ -34,21 +34,21 @@ from schemas.catalogue import load_catalogue
 OPEN_PROBLEM_ROWS = 15
 
 
-def monitoring_report(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> Report:
+def monitoring_report(inputs: RoundInputs) -> Report:
     """The monitoring report (创新能力监测报告) of a round, as of its last batch."""
+    round_year, last_batch = inputs.round, inputs.last_batch
     source = SOURCE.format(round=round_year)
     sections = [
-        _structure_section(con, round_year),
-        _submission_section(con, round_year),
-        _coverage_section(con, round_year, last_batch, source),
-        _distribution_section(con, round_year, last_batch, source),
-        _problems_section(con, round_year, last_batch),
+        _structure_section(inputs.structure.copy(), inputs.provinces, round_year),
+        _submission_section(inputs.submissions, round_year),
+        _coverage_section(inputs.coverage, last_batch, source),
+        _distribution_section(inputs.distribution, round_year, source),
+        _problems_section(inputs.open_problems.copy(), round_year, last_batch),
     ]
     return Report("monitoring", round_year, last_batch, numbered(sections))
 
 
-def _structure_section(con: duckdb.DuckDBPyConnection, round_year: int) -> Section:
-    structure = data.zone_structure(con, round_year)
+def _structure_section(structure: pd.DataFrame, provinces: int, round_year: int) -> Section:
     order = {c: i for i, c in enumerate([*REGION_LABELS, *TYPE_LABELS])}
     structure = structure.sort_values("category", key=lambda s: s.map(order), ignore_index=True)
     labels = {**REGION_LABELS, **TYPE_LABELS}
@@ -56,7 +56,6 @@ def _structure_section(con: duckdb.DuckDBPyConnection, round_year: int) -> Secti
     regions = structure[structure["dimension"] == "region"]
     types = structure[structure["dimension"] == "zone_type"]
     total = int(regions["zones"].sum())
-    provinces = data.province_count(con, round_year)
     region_zh = "；".join(f"{REGION_ZH.get(r.category, r.category)} {r.zones} 个，占 {r.share_pct:.1f}%"
                          for r in regions.itertuples())
     type_zh = "、".join(f"{TYPE_ZH.get(t.category, t.category)} {t.zones} 个" for t in types.itertuples())
@@ -84,8 +83,7 @@ def _structure_section(con: duckdb.DuckDBPyConnection, round_year: int) -> Secti
     ])
 
 
-def _submission_section(con: duckdb.DuckDBPyConnection, round_year: int) -> Section:
-    submissions = data.submissions(con, round_year)
+def _submission_section(submissions: pd.DataFrame, round_year: int) -> Section:
     source = (f"数据来源 Source: sdz warehouse, core.submission_files, core.observation_history, core.rejected_values, "
               f"core.value_flags, mart.submission_status, round {round_year}")
     parts_zh = [f"第{s.batch}批收到文件 {s.files_received} 个（载入 {s.files_loaded}、拒收 {s.files_rejected}、重复 "
@@ -116,8 +114,7 @@ def _submission_section(con: duckdb.DuckDBPyConnection, round_year: int) -> Sect
     ])
 
 
-def _coverage_section(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int, source: str) -> Section:
-    coverage = data.coverage(con, round_year)
+def _coverage_section(coverage: pd.DataFrame, last_batch: int, source: str) -> Section:
     totals = coverage.groupby("batch")[["zones_reported", "zones_expected"]].sum()
     overall = (100.0 * totals["zones_reported"] / totals["zones_expected"]).to_dict()
     matrices = {}
@@ -155,8 +152,7 @@ def _coverage_section(con: duckdb.DuckDBPyConnection, round_year: int, last_batc
     ])
 
 
-def _distribution_section(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int, source: str) -> Section:
-    summary = data.distribution(con, round_year, last_batch)
+def _distribution_section(summary: pd.DataFrame, round_year: int, source: str) -> Section:
     catalogue = load_catalogue().indicators
     panels = {i: (ind.name_zh, ind.name_en, ind.unit) for i, ind in catalogue.items()}
     by_type = summary[summary["group_kind"] == "zone_type"]
@@ -190,8 +186,7 @@ def _distribution_section(con: duckdb.DuckDBPyConnection, round_year: int, last_
     ])
 
 
-def _problems_section(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> Section:
-    problems = data.open_problems(con, round_year, last_batch)
+def _problems_section(problems: pd.DataFrame, round_year: int, last_batch: int) -> Section:
     problems["type_label"] = problems["zone_type"].map(type_label)
     source = (f"数据来源 Source: sdz warehouse, core.rejected_values, core.value_flags, core.observation_history as of "
               f"round {round_year}")

@@ -21,58 +21,89 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from markupsafe import Markup, escape
 
+from pipelines import report_cache as cache
 from pipelines import report_data as data
+from pipelines import xlsx_writer as xlsx
 from pipelines.index_engine import load_method
 from pipelines.report_evaluation import evaluation_report
 from pipelines.report_model import Paragraph, Report, Table
 from pipelines.report_monitoring import monitoring_report
-from pipelines.spreadsheets import reproducible_bytes, write_text
+from pipelines.xlsx_writer import Sheet
 
 # Document times of the workbooks, fixed so that the same tables give the same bytes.
 FIXED_TIME = datetime(2000, 1, 1)
 
 
-def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path) -> list[Path]:
+def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
+                  cache_dir: Path | None = None) -> list[Path]:
     """Rewrite `reports_dir` with the monitoring and evaluation reports (HTML and xlsx) of every round.
 
     Reads the warehouse through a read-only connection only. The new folder is built beside the
-    old one and swapped in when complete. Returns the files written, in round order.
+    old one and swapped in when complete. A round whose inputs, method file and report code are
+    those of a render kept in `cache_dir` (default `<reports_dir's parent>/.cache/reports`) is
+    copied from there instead of rendered again (`pipelines.report_cache`). Returns the files
+    written, in round order.
     """
     method = load_method(Path(method_file))
     digest = hashlib.sha256(Path(method_file).read_bytes()).hexdigest()
     method_label = f"{Path(method_file).name} (sha256 {digest[:12]})"
     reports_dir = Path(reports_dir)
+    cache_dir = Path(cache_dir) if cache_dir else reports_dir.parent / ".cache" / "reports"
+    code = cache.code_version()
     staging = reports_dir.with_name(f".{reports_dir.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
     written: list[Path] = []
+    used: set[str] = set()
+    environment = report_environment()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
-            folder.mkdir(parents=True)
-            for report in (monitoring_report(con, round_year, last_batch),
-                           evaluation_report(con, round_year, last_batch, method, method_label)):
-                (folder / f"{report.kind}.html").write_text(render_html(report), encoding="utf-8")
-                (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
-                written += [reports_dir / str(round_year) / f"{report.kind}.{ext}" for ext in ("html", "xlsx")]
+            inputs = data.round_inputs(con, round_year, last_batch)
+            key = cache.cache_key(inputs.digest(), digest, code)
+            used.add(key)
+            if not cache.restore(cache_dir, key, folder):
+                folder.mkdir(parents=True)
+                for report in (monitoring_report(inputs), evaluation_report(con, inputs, method, method_label)):
+                    (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
+                    (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
+                cache.store(cache_dir, key, folder)
+            written += [reports_dir / str(round_year) / name for name in cache.REPORT_FILES]
     staging.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(reports_dir, ignore_errors=True)
     staging.rename(reports_dir)
+    cache.prune(cache_dir, used)
     return written
 
 
-def render_html(report: Report) -> str:
-    """The report as one self-contained HTML page."""
+def report_environment() -> Environment:
+    """The Jinja environment of the report page (build it once per run: compiling the template takes time)."""
     environment = Environment(loader=PackageLoader("pipelines", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["cell"] = format_cell
     environment.filters["svg"] = Markup
-    environment.filters["css"] = lambda kind: kind if kind in ("text", "note") else "num"
+    environment.filters["css"] = css_class
+    environment.filters["body_rows"] = body_rows
+    return environment
+
+
+def render_html(report: Report, environment: Environment | None = None) -> str:
+    """The report as one self-contained HTML page."""
+    environment = environment or report_environment()
     return environment.get_template("report.html.j2").render(report=report)
+
+
+def css_class(kind: str) -> str:
+    """The class of a table cell: text and notes as they are, every number kind as `num` (right-aligned)."""
+    return kind if kind in ("text", "note") else "num"
+
+
+def body_rows(table: Table) -> Markup:
+    """The <tr> rows of a table's body, a line each; built column by column because long tables have
+    thousands of cells and a template loop per cell was most of the page's rendering time."""
+    columns = [[f'<td class="{css_class(column.kind)}">{escape(format_cell(value, column.kind))}</td>'
+                for value in values] for column, values in zip(table.columns, table.column_values(), strict=True)]
+    return Markup("".join(f"<tr>{''.join(cells)}</tr>\n" for cells in zip(*columns, strict=True)))
 
 
 def format_cell(value: object, kind: str) -> str:
@@ -102,15 +133,8 @@ def significant(number: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "growth": "+0.00;-0.00;0.00",
-                  "value": "#,##0.###"}
-
-
 def render_xlsx(report: Report) -> bytes:
     """The report's tables as a workbook: an about sheet, then one sheet per table."""
-    workbook = Workbook()
-    about = workbook.active
-    about.title = "说明 about"
     lines = [report.title_zh, report.title_en, f"截至 {report.round} 年度第 {report.last_batch} 批 / as of round "
              f"{report.round}, batch {report.last_batch}", ""]
     for section in report.sections:
@@ -121,35 +145,35 @@ def render_xlsx(report: Report) -> bytes:
             elif isinstance(block, Table):
                 lines.append(f"  表{block.number} Table {block.number}: sheet '{block.number} {block.sheet}' - "
                              f"{block.title_zh} {block.title_en}")
+    about = Sheet("说明 about", widths={1: 120})
     for row, line in enumerate(lines, start=1):
-        write_text(about.cell(row=row, column=1), line).font = Font(bold=row <= 2)
-    about.column_dimensions["A"].width = 120
-    for table in report.tables():
-        _table_sheet(workbook.create_sheet(f"{table.number} {table.sheet}"[:31]), table)
-    return reproducible_bytes(workbook, "sdz", FIXED_TIME)
+        about.append([(line, xlsx.BOLD if row <= 2 else xlsx.PLAIN)])
+    sheets = [about, *(_table_sheet(table) for table in report.tables())]
+    return xlsx.workbook_bytes(sheets, "sdz", FIXED_TIME)
 
 
-def _table_sheet(sheet, table: Table) -> None:
-    write_text(sheet.cell(row=1, column=1), f"表{table.number} {table.title_zh}").font = Font(bold=True)
-    write_text(sheet.cell(row=2, column=1), f"Table {table.number} {table.title_en}")
-    write_text(sheet.cell(row=3, column=1), table.source)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    for col, column in enumerate(table.columns, start=1):
-        for row, text in ((5, column.zh), (6, column.en)):
-            cell = write_text(sheet.cell(row=row, column=col), text)
-            cell.font = Font(bold=row == 5)
-            cell.fill = header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[get_column_letter(col)].width = {"text": 30, "note": 60}.get(column.kind, 13)
-    for row, values in enumerate(table.records(), start=7):
-        for col, column in enumerate(table.columns, start=1):
-            value = values[column.key]
-            cell = sheet.cell(row=row, column=col)
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                continue
-            if column.kind in ("text", "note"):
-                write_text(cell, value)
-            else:
-                cell.value = int(value) if column.kind in ("int", "year") else float(value)
-                cell.number_format = NUMBER_FORMATS[column.kind]
-    sheet.freeze_panes = "A7"
+def _table_sheet(table: Table) -> Sheet:
+    sheet = Sheet(f"{table.number} {table.sheet}"[:31], frozen_rows=6,
+                  widths={col: {"text": 30, "note": 60}.get(c.kind, 13) for col, c in enumerate(table.columns, 1)})
+    sheet.append([(f"表{table.number} {table.title_zh}", xlsx.BOLD)])
+    sheet.append([(f"Table {table.number} {table.title_en}", xlsx.PLAIN)])
+    sheet.append([(table.source, xlsx.PLAIN)])
+    sheet.append([])
+    sheet.append([(column.zh, xlsx.HEADER_BOLD) for column in table.columns])
+    sheet.append([(column.en, xlsx.HEADER) for column in table.columns])
+    columns = []
+    for column, values in zip(table.columns, table.column_values(), strict=True):
+        if column.kind in ("text", "note"):
+            cells = [(None if _missing(v) else str(v), xlsx.PLAIN) for v in values]
+        else:
+            as_number = int if column.kind in ("int", "year") else float
+            style = xlsx.NUMBER_STYLE[column.kind]
+            cells = [(None, xlsx.PLAIN) if _missing(v) else (as_number(v), style) for v in values]
+        columns.append(cells)
+    for row in zip(*columns, strict=True):
+        sheet.append(list(row))
+    return sheet
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))

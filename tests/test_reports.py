@@ -32,7 +32,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from pipelines import report_data
+from pipelines import report_cache, report_data
+from pipelines import reports as reports_module
 from pipelines.demo import generate_demo
 from pipelines.index_engine import load_method
 from pipelines.report_method import describe_method, node_name
@@ -276,6 +277,60 @@ def test_2014_reports_show_what_was_published(demo: dict[str, Built]) -> None:
     shown = published[(published["zone type"] == TYPE_LABELS["county"]) & (published["year"] == 2013)
                       & (published["aspect"].str.startswith("创新能力指数"))]["score (0-100)"].iloc[0]
     assert shown != pytest.approx(today, rel=1e-6)
+
+
+def _rendering_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rounds whose reports write_reports renders (rather than copies from its cache), in order."""
+    rendered: list[int] = []
+    render = reports_module.monitoring_report
+
+    def counting(inputs: report_data.RoundInputs) -> Report:
+        rendered.append(inputs.round)
+        return render(inputs)
+
+    monkeypatch.setattr(reports_module, "monitoring_report", counting)
+    return rendered
+
+
+def _same_files(left: Path, right: Path, round_year: str) -> bool:
+    return all((left / round_year / name).read_bytes() == (right / round_year / name).read_bytes()
+               for name in report_cache.REPORT_FILES)
+
+
+def test_unchanged_round_is_reused(demo: dict[str, Built], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When 2015 arrives, the 2014 reports are copied from the cache and only 2015 is rendered, and the copies
+    are the bytes of a fresh render."""
+    rendered = _rendering_counted(monkeypatch)
+    reports = tmp_path / "out" / "reports"
+    write_reports(demo["2014"].warehouse, reports, DEFAULT_METHOD)
+    assert rendered == [2014]
+    write_reports(demo["full"].warehouse, reports, DEFAULT_METHOD)
+    assert rendered == [2014, 2015]
+    assert (tmp_path / "out" / ".cache" / "reports").is_dir()
+    for round_year in ("2014", "2015"):
+        assert _same_files(reports, demo["full"].reports, round_year), round_year
+    write_reports(demo["full"].warehouse, reports, DEFAULT_METHOD)
+    assert rendered == [2014, 2015]  # nothing changed: nothing rendered
+
+
+def test_changed_round_is_rendered_again(demo: dict[str, Built], tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value of 2014 corrected in the warehouse: the 2014 reports are rendered again, as a fresh render would."""
+    warehouse = tmp_path / "wh" / "sdz.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(demo["2014"].warehouse, warehouse)
+    reports = tmp_path / "out" / "reports"
+    rendered = _rendering_counted(monkeypatch)
+    write_reports(warehouse, reports, DEFAULT_METHOD)
+    before = (reports / "2014" / "monitoring.xlsx").read_bytes()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update core.observation_history set value = value * 3 where round = 2014 and batch = 2")
+    write_reports(warehouse, reports, DEFAULT_METHOD)
+    assert rendered == [2014, 2014]
+    assert (reports / "2014" / "monitoring.xlsx").read_bytes() != before
+    fresh = tmp_path / "fresh" / "reports"
+    write_reports(warehouse, fresh, DEFAULT_METHOD)
+    assert _same_files(reports, fresh, "2014")
 
 
 def test_as_of_values_follow_precedence(tmp_path: Path) -> None:
