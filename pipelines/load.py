@@ -58,8 +58,11 @@ def load_core_tables(
 ) -> dict[str, int]:
     """Resolve precedence, create every core table in `con` and fill it; returns each table's row count."""
     resolved = resolve_history(con, validated.accepted)
-    rejected = pd.concat([frame for frame in (validated.rejected, resolved.conflicts) if len(frame)],
-                         ignore_index=True) if len(resolved.conflicts) else validated.rejected
+    rejected = validated.rejected
+    if len(resolved.conflicts):
+        conflicts = resolved.conflicts[list(rejected.columns)]
+        rejected = pd.concat([rejected, conflicts.astype(rejected.dtypes.to_dict())], ignore_index=True) \
+            if len(rejected) else conflicts
     rejected = rejected.sort_values("cell_order", kind="stable", ignore_index=True)
     accepted_per_file = dict(con.execute("select file_id, count(*) from staging_history group by all").fetchall())
     files = parsed.files.copy()
