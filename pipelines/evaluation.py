@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.index_engine import Method, compute_index
-from pipelines.warehouse import create_table, insert_frame
+from pipelines.warehouse import create_table, insert_frame, transaction
 from schemas.core_tables import TableDefinition
 
 # The type-evaluated zones the latest round expects, numbered in zone-code order.
@@ -69,5 +69,6 @@ def evaluation_input(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def write_index_zone_year(con: duckdb.DuckDBPyConnection, method: Method) -> int:
     """(Re)create mart.index_zone_year in the warehouse being built; returns its row count."""
     scores = zone_scores(con, method)  # sorted by zone_code, year, node, as compute_index returns them
-    create_table(con, INDEX_ZONE_YEAR)
-    return insert_frame(con, INDEX_ZONE_YEAR, scores)
+    with transaction(con):
+        create_table(con, INDEX_ZONE_YEAR)
+        return insert_frame(con, INDEX_ZONE_YEAR, scores)

@@ -30,7 +30,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from pipelines.warehouse import quote_literal
+from pipelines.warehouse import quote_literal, transaction
 
 HEADER_LINE = re.compile(r"^--\s?(.*)$")
 
@@ -155,8 +155,7 @@ def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     header documents a column the result lacks); the table is then left as it was."""
     # One transaction: the table and its comments are committed together (a wide table's column
     # comments would otherwise be one commit each).
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {model.schema}")
         con.execute(f"create or replace table {model.table} as {model.sql}")
         actual = [row[0] for row in con.execute(
@@ -170,12 +169,7 @@ def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
         con.execute(f"comment on table {model.table} is {quote_literal(model.description)}")
         for column, description in model.columns.items():
             con.execute(f"comment on column {model.table}.{column} is {quote_literal(description)}")
-        rows = con.execute(f"select count(*) from {model.table}").fetchone()[0]
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
-    return rows
+        return con.execute(f"select count(*) from {model.table}").fetchone()[0]
 
 
 def run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> tuple[int, list[tuple]]:
