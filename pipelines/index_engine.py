@@ -14,7 +14,7 @@ Public API
     Leaf, Group, Method             the parsed, validated method (frozen dataclasses)
     load_method(source)             parse and validate a YAML file or an already-parsed mapping
     read_long_csv(path)             read ``unit,year,indicator,value`` (UTF-8)
-    compute_index(data, method)     long scores ``unit,year,node,score``
+    compute_index(data, method, nodes)  long scores ``unit,year,node,score`` (of all nodes, or of those)
     sensitivity(data, method, runs) rank uncertainty under weight and normalisation changes
     index_command(data, method, out, sensitivity_runs)   the ``sdz index`` command (0 / 2)
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -505,7 +505,7 @@ def _evaluate(panel: _Panel, method: Method, normalisation: str = "minmax") -> d
     return scores
 
 
-def compute_index(data: pd.DataFrame, method: Method) -> pd.DataFrame:
+def compute_index(data: pd.DataFrame, method: Method, nodes: Collection[str] | None = None) -> pd.DataFrame:
     """Compute a composite index from long data.
 
     ``data`` has columns unit, year, indicator, value; ``indicator`` is compared as a string with
@@ -514,18 +514,21 @@ def compute_index(data: pd.DataFrame, method: Method) -> pd.DataFrame:
     normalised value) and every group reachable from the root, scores multiplied by
     ``method.scale``, sorted by unit, year, node. A (unit, year, node) whose score is missing —
     no value, an indicator without information (observed min = max), or a group whose present
-    children carry less than half of its weight — has no row.
+    children carry less than half of its weight — has no row. ``nodes``, when given, keeps only the
+    rows of those nodes (the scores are the same; the output is smaller and quicker to build).
 
     Raises ``MethodError`` for a value the transform cannot take (ln / log10 of a value <= 0,
     naming indicator, unit and year) and ``DataError`` for malformed data.
     """
     panel = _panel(data, method)
-    return _long(panel, _evaluate(panel, method), method)
+    return _long(panel, _evaluate(panel, method), method, nodes)
 
 
-def _long(panel: _Panel, scores: dict[str, np.ndarray], method: Method) -> pd.DataFrame:
-    nodes = sorted([*panel.leaves, *method.evaluation_order()])
-    if len(panel.rows) == 0:
+def _long(
+    panel: _Panel, scores: dict[str, np.ndarray], method: Method, wanted: Collection[str] | None = None
+) -> pd.DataFrame:
+    nodes = sorted(node for node in [*panel.leaves, *method.evaluation_order()] if wanted is None or node in wanted)
+    if len(panel.rows) == 0 or not nodes:
         return pd.DataFrame({c: pd.Series(dtype=object if c != "score" else float) for c in OUTPUT_COLUMNS})
     matrix = np.column_stack([scores[node] for node in nodes]) * method.scale
     flat = matrix.ravel()  # row-major: unit-year by unit-year, nodes in sorted order

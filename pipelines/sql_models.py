@@ -30,7 +30,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from pipelines.warehouse import quote_literal
+from pipelines.warehouse import quote_literal, transaction
 
 HEADER_LINE = re.compile(r"^--\s?(.*)$")
 
@@ -152,21 +152,24 @@ def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
     """CREATE OR REPLACE the model's table with comments; returns its row count.
 
     Raises ModelError when a column of the result is not documented in the header (or the
-    header documents a column the result lacks)."""
-    con.execute(f"create schema if not exists {model.schema}")
-    con.execute(f"create or replace table {model.table} as {model.sql}")
-    actual = [row[0] for row in con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
-        [model.schema, model.name]).fetchall()]
-    if set(actual) != set(model.columns):
-        undocumented = [c for c in actual if c not in model.columns]
-        missing = [c for c in model.columns if c not in actual]
-        raise ModelError(f"{model.path}: columns and header disagree (undocumented: {undocumented}, "
-                         f"documented but absent: {missing})")
-    con.execute(f"comment on table {model.table} is {quote_literal(model.description)}")
-    for column, description in model.columns.items():
-        con.execute(f"comment on column {model.table}.{column} is {quote_literal(description)}")
-    return con.execute(f"select count(*) from {model.table}").fetchone()[0]
+    header documents a column the result lacks); the table is then left as it was."""
+    # One transaction: the table and its comments are committed together (a wide table's column
+    # comments would otherwise be one commit each).
+    with transaction(con):
+        con.execute(f"create schema if not exists {model.schema}")
+        con.execute(f"create or replace table {model.table} as {model.sql}")
+        actual = [row[0] for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+            [model.schema, model.name]).fetchall()]
+        if set(actual) != set(model.columns):
+            undocumented = [c for c in actual if c not in model.columns]
+            missing = [c for c in model.columns if c not in actual]
+            raise ModelError(f"{model.path}: columns and header disagree (undocumented: {undocumented}, "
+                             f"documented but absent: {missing})")
+        con.execute(f"comment on table {model.table} is {quote_literal(model.description)}")
+        for column, description in model.columns.items():
+            con.execute(f"comment on column {model.table}.{column} is {quote_literal(description)}")
+        return con.execute(f"select count(*) from {model.table}").fetchone()[0]
 
 
 def run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> tuple[int, list[tuple]]:

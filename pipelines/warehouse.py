@@ -56,6 +56,19 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: TableDefinition, frame: 
     return len(frame)
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block as one transaction: committed together (one write to disk instead of one per
+    statement), or rolled back whole when the block raises."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
 def open_build(build_path: Path) -> duckdb.DuckDBPyConnection:
     """A connection to a fresh build file (a stale one from a killed run is discarded)."""
     build_path.parent.mkdir(parents=True, exist_ok=True)

@@ -212,6 +212,19 @@ def test_indicator_matched_as_string_and_other_indicators_ignored() -> None:
     pd.testing.assert_frame_equal(compute_index(as_text, method), compute_index(as_int, method))
 
 
+def test_nodes_keep_only_those_rows_with_the_same_scores() -> None:
+    method = load_method(METHODS / "default.yaml")
+    data = _panel([(z, y, str(i), v) for (z, y, i), v in _hand_made_panel().items()])
+    every = compute_index(data, method)
+    groups = compute_index(data, method, nodes=method.evaluation_order())
+    expected = every[every["node"].isin(method.evaluation_order())].reset_index(drop=True)
+    pd.testing.assert_frame_equal(groups, expected)
+    # A categorical unit (how the warehouse passes zone codes) gives the same frame.
+    categorical = data.assign(unit=data["unit"].astype("category"))
+    pd.testing.assert_frame_equal(compute_index(categorical, method, nodes=method.evaluation_order()), expected)
+    assert compute_index(data, method, nodes=[]).empty
+
+
 # ------------------------------------------------------------------------------------------
 # Method validation
 # ------------------------------------------------------------------------------------------

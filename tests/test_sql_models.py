@@ -82,6 +82,8 @@ def test_materialise_writes_comments_and_rejects_undocumented_columns(seeded_bui
         assert comment == "The zone's code"
         with pytest.raises(ModelError, match="undocumented: \\['zone_type'\\]"):
             materialise(con, undocumented)
+        # the failed model's table is rolled back with its comments
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'bad'").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize(

@@ -23,24 +23,48 @@ with batches as (
     from core.submission_files
 ),
 
-expected_zones as (
-    select b.round, b.batch, e.zone_code, e.zone_type
+batch_order as (
+    -- every batch numbered in (round, batch) order: "up to and including batch b" becomes one
+    -- integer comparison, much cheaper over millions of cells than comparing (round, batch) pairs
+    select round, batch, row_number() over (order by round, batch) as batch_number
+    from (
+        select round, batch from batches
+        union
+        select round, batch from core.observation_history
+    )
+),
+
+first_reported as (
+    -- a cell counts as reported from the first batch that supplied a value for it onwards
+    select h.zone_code, h.indicator_id, h.year, min(o.batch_number) as first_batch_number
+    from core.observation_history as h
+    inner join batch_order as o using (round, batch)
+    group by h.zone_code, h.indicator_id, h.year
+),
+
+reported as (
+    select b.round, b.batch, e.zone_type, f.indicator_id, f.year, count(*) as zones_reported
+    from batches as b
+    inner join batch_order as o using (round, batch)
+    inner join first_reported as f
+        on f.first_batch_number <= o.batch_number
+        and f.year between 2009 and b.round - 1
+    inner join staging.expected_zones as e
+        on e.round = b.round and e.zone_code = f.zone_code
+    group by b.round, b.batch, e.zone_type, f.indicator_id, f.year
+),
+
+expected as (
+    select b.round, b.batch, e.zone_type, count(*) as zones_expected
     from batches as b
     inner join staging.expected_zones as e using (round)
+    group by b.round, b.batch, e.zone_type
 ),
 
 expected_cells as (
-    select e.round, e.batch, e.zone_code, e.zone_type, i.indicator_id, unnest(range(2009, e.round)) as year
-    from expected_zones as e
+    select e.round, e.batch, e.zone_type, i.indicator_id, unnest(range(2009, e.round)) as year, e.zones_expected
+    from expected as e
     cross join core.indicators as i
-),
-
-reported_cells as (
-    select distinct b.round, b.batch, h.zone_code, h.indicator_id, h.year
-    from batches as b
-    inner join core.observation_history as h
-        on (h.round < b.round or (h.round = b.round and h.batch <= b.batch))
-        and h.year between 2009 and b.round - 1
 )
 
 select
@@ -49,12 +73,11 @@ select
     e.zone_type,
     e.indicator_id,
     e.year,
-    count(*) as zones_expected,
-    count(r.zone_code) as zones_reported,
-    100.0 * count(r.zone_code) / count(*) as coverage_pct
+    e.zones_expected,
+    coalesce(r.zones_reported, 0) as zones_reported,
+    100.0 * coalesce(r.zones_reported, 0) / e.zones_expected as coverage_pct
 from expected_cells as e
-left join reported_cells as r
-    on r.round = e.round and r.batch = e.batch and r.zone_code = e.zone_code
+left join reported as r
+    on r.round = e.round and r.batch = e.batch and r.zone_type = e.zone_type
     and r.indicator_id = e.indicator_id and r.year = e.year
-group by e.round, e.batch, e.zone_type, e.indicator_id, e.year
 order by e.round, e.batch, e.zone_type, e.indicator_id, e.year

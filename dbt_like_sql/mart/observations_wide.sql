@@ -27,34 +27,54 @@
 --   - unique: [zone_code, year]
 --   - not_null: [zone_code, year]
 --   - relationships: {column: zone_code, to: core.zones, field: zone_code}
-with values_in_force as (
-    select zone_code, year, indicator_id, value
+with by_zone_year as (
+    -- pivot by zone code and year alone, then add the zone's attributes: the millions of values
+    -- are hashed on one string key instead of four
+    select
+        zone_code,
+        year,
+        max(value) filter (where indicator_id = 1) as i01_st_expenditure,
+        max(value) filter (where indicator_id = 2) as i02_st_expenditure_share,
+        max(value) filter (where indicator_id = 3) as i03_patents_per_10k,
+        max(value) filter (where indicator_id = 4) as i04_hightech_firms,
+        max(value) filter (where indicator_id = 5) as i05_hightech_output_share,
+        max(value) filter (where indicator_id = 6) as i06_invention_patents,
+        max(value) filter (where indicator_id = 7) as i07_gdp_per_capita,
+        max(value) filter (where indicator_id = 8) as i08_new_firms,
+        max(value) filter (where indicator_id = 9) as i09_neonatal_mortality,
+        max(value) filter (where indicator_id = 10) as i10_unemployment_rate,
+        max(value) filter (where indicator_id = 11) as i11_work_safety_deaths,
+        max(value) filter (where indicator_id = 12) as i12_urban_income,
+        max(value) filter (where indicator_id = 13) as i13_rural_income,
+        max(value) filter (where indicator_id = 14) as i14_urban_population_share,
+        max(value) filter (where indicator_id = 15) as i15_energy_intensity,
+        max(value) filter (where indicator_id = 16) as i16_good_air_days_share
     from core.observations
+    group by zone_code, year
 )
 
 select
-    v.zone_code,
+    w.zone_code,
     z.zone_name,
     z.zone_type,
     z.region,
-    v.year,
-    max(v.value) filter (where v.indicator_id = 1) as i01_st_expenditure,
-    max(v.value) filter (where v.indicator_id = 2) as i02_st_expenditure_share,
-    max(v.value) filter (where v.indicator_id = 3) as i03_patents_per_10k,
-    max(v.value) filter (where v.indicator_id = 4) as i04_hightech_firms,
-    max(v.value) filter (where v.indicator_id = 5) as i05_hightech_output_share,
-    max(v.value) filter (where v.indicator_id = 6) as i06_invention_patents,
-    max(v.value) filter (where v.indicator_id = 7) as i07_gdp_per_capita,
-    max(v.value) filter (where v.indicator_id = 8) as i08_new_firms,
-    max(v.value) filter (where v.indicator_id = 9) as i09_neonatal_mortality,
-    max(v.value) filter (where v.indicator_id = 10) as i10_unemployment_rate,
-    max(v.value) filter (where v.indicator_id = 11) as i11_work_safety_deaths,
-    max(v.value) filter (where v.indicator_id = 12) as i12_urban_income,
-    max(v.value) filter (where v.indicator_id = 13) as i13_rural_income,
-    max(v.value) filter (where v.indicator_id = 14) as i14_urban_population_share,
-    max(v.value) filter (where v.indicator_id = 15) as i15_energy_intensity,
-    max(v.value) filter (where v.indicator_id = 16) as i16_good_air_days_share
-from values_in_force as v
+    w.year,
+    w.i01_st_expenditure,
+    w.i02_st_expenditure_share,
+    w.i03_patents_per_10k,
+    w.i04_hightech_firms,
+    w.i05_hightech_output_share,
+    w.i06_invention_patents,
+    w.i07_gdp_per_capita,
+    w.i08_new_firms,
+    w.i09_neonatal_mortality,
+    w.i10_unemployment_rate,
+    w.i11_work_safety_deaths,
+    w.i12_urban_income,
+    w.i13_rural_income,
+    w.i14_urban_population_share,
+    w.i15_energy_intensity,
+    w.i16_good_air_days_share
+from by_zone_year as w
 inner join core.zones as z using (zone_code)
-group by v.zone_code, z.zone_name, z.zone_type, z.region, v.year
-order by v.zone_code, v.year
+order by w.zone_code, w.year

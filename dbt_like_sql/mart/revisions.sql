@@ -20,10 +20,20 @@
 --   - not_null: [zone_code, indicator_id, year, old_value, new_value, new_round, new_batch]
 --   - name: revisions_change_the_value
 --     sql: select * from mart.revisions where old_value = new_value
-with versions as (
+with revised_cells as (
+    -- only a cell supplied by more than one batch can have been revised; finding those first keeps
+    -- the window functions below off the millions of cells reported once
+    select zone_code, indicator_id, year
+    from core.observation_history
+    group by zone_code, indicator_id, year
+    having min(round) <> max(round) or min(batch) <> max(batch)
+),
+
+versions as (
     -- one version per key and batch: equal duplicates within a batch count once (first read wins)
     select zone_code, indicator_id, year, value, round, batch, file_id, source_cell
     from core.observation_history
+    semi join revised_cells using (zone_code, indicator_id, year)
     qualify row_number() over (
         partition by zone_code, indicator_id, year, round, batch order by file_id, source_cell
     ) = 1
