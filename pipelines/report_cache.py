@@ -4,10 +4,11 @@ A round's reports are a function of the round's inputs read from the warehouse
 (`report_data.RoundInputs`, as of the round's last batch), the method file and the code that
 renders them. The cache key is a sha256 of the three: the inputs' digest, the method file's
 digest and `code_version()` (the source of the report modules, the template and the schemas they
-read, with the versions of the libraries that compute and format the numbers). Each entry is a
-folder `<key>/` holding the round's four files, stored after a fresh render, so a copy is byte for
-byte what rendering again would write. A new round therefore renders only itself; an older round
-is rendered again only when its as-of data, the method or the code changed.
+read, with the versions of the libraries that compute and format the numbers and write the
+workbooks). Each entry is a folder `<key>/` holding the round's four files, stored after a fresh
+render, so a copy is byte for byte what rendering again would write. A new round therefore
+renders only itself; an older round is rendered again only when its as-of data, the method or the
+code changed.
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import xlsxwriter
 
 ROOT = Path(__file__).resolve().parents[1]
 # The code a report depends on, relative to the project root (folders: every file below them).
 REPORT_CODE = ["pipelines/reports.py", "pipelines/report_assets.py", "pipelines/report_cache.py",
                "pipelines/report_charts.py", "pipelines/report_data.py", "pipelines/report_evaluation.py",
                "pipelines/report_method.py", "pipelines/report_model.py", "pipelines/report_monitoring.py",
-               "pipelines/report_svg.py", "pipelines/xlsx_writer.py", "pipelines/index_engine.py",
+               "pipelines/report_svg.py", "pipelines/index_engine.py",
                "pipelines/templates", "schemas"]
 REPORT_FILES = [f"{kind}.{ext}" for kind in ("monitoring", "evaluation") for ext in ("html", "xlsx")]
 
 
 def code_version(root: Path = ROOT) -> str:
-    """sha256 of the report code and schemas (paths and bytes) and of the DuckDB and pandas versions."""
-    digest = hashlib.sha256(f"duckdb {duckdb.__version__} pandas {pd.__version__}".encode())
+    """sha256 of the report code and schemas (paths and bytes) and of the DuckDB, pandas and XlsxWriter versions."""
+    digest = hashlib.sha256(
+        f"duckdb {duckdb.__version__} pandas {pd.__version__} xlsxwriter {xlsxwriter.__version__}".encode())
     for name in REPORT_CODE:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
