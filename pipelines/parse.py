@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.csv_reader import read_long_csv
+from pipelines.csv_reader import read_long_csv, read_long_csvs
 from pipelines.registry import expected_in_round
 from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
 from pipelines.validation import ValidatedValues
@@ -87,11 +87,13 @@ def parse_submissions(
     files = inventory.copy()
     files["zone_code"] = pd.Series(pd.NA, index=files.index, dtype="string")
     pending = files[files["status"] == "pending"]
-    outcomes = read_all([(raw_dir / path, fmt, zones, max_inflated_bytes)
-                         for path, fmt in zip(pending["path"], pending["file_format"], strict=True)])
+    outcomes, plain_cells = read_pending(pending, raw_dir, zones, max_inflated_bytes)
     status, reason, detail, zone_code = [], [], [], []
     cell_frames, sources, warnings = [], [], []
     for file, outcome in zip(pending.itertuples(index=False), outcomes, strict=True):
+        if isinstance(outcome, ReadTogether):
+            status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
+            continue
         if isinstance(outcome, FileRejected):
             status.append("rejected"), reason.append(outcome.reason), detail.append(outcome.detail)
             zone_code.append(pd.NA)
@@ -108,16 +110,58 @@ def parse_submissions(
     files.loc[pending.index, "reason"] = reason
     files.loc[pending.index, "detail"] = detail
     files.loc[pending.index, "zone_code"] = pd.array(zone_code, dtype="string")
-    cells = _concat_cells(cell_frames, sources)
+    cells = _concat_cells(cell_frames, sources, plain_cells)
     warnings += _not_expected_warnings(files, cells, registry)
     file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)
     return ParsedSubmissions(files, cells, file_warnings.astype(
         {"file_id": "int64", "round": "int64", "batch": "int64", "zone_code": "string"}))
 
 
-def _concat_cells(cell_frames: list[pd.DataFrame], sources: list[tuple[int, int, int]]) -> pd.DataFrame:
-    """The files' cells in one frame, each with its (file_id, round, batch) from `sources`."""
+@dataclass
+class ReadTogether:
+    """A plain CSV read with the others (`read_long_csvs`): its cells are in the batch's frame."""
+
+    zone_code: str | None
+
+
+def read_pending(
+    pending: pd.DataFrame, raw_dir: Path, zones: ZoneLookup, max_inflated_bytes: int
+) -> tuple[list[ParsedFile | FileRejected | ReadTogether], pd.DataFrame]:
+    """Each pending file's outcome, in order, and the cells of the plain CSVs read together
+    (with their file_id, round and batch); the other files are read one by one."""
+    is_csv = (pending["file_format"] == "csv").to_numpy()
+    csvs = pending[is_csv]
+    together = read_long_csvs([raw_dir / path for path in csvs["path"]])
+    one_by_one = sorted(set(np.flatnonzero(~is_csv)) | set(np.flatnonzero(is_csv)[together.one_by_one]))
+    outcomes: list = [None] * len(pending)
+    for position, outcome in zip(one_by_one, read_all([
+        (raw_dir / pending["path"].iloc[position], pending["file_format"].iloc[position], zones, max_inflated_bytes)
+        for position in one_by_one
+    ]), strict=True):
+        outcomes[position] = outcome
+    csv_positions = np.flatnonzero(is_csv)
+    for index, zone_code in together.zones.items():
+        outcomes[csv_positions[index]] = ReadTogether(zone_code)
+    plain_cells = together.cells
+    for name in ("file_id", "round", "batch"):
+        plain_cells[name] = csvs[name].to_numpy(dtype="int64")[plain_cells["file_index"].to_numpy()]
+    return outcomes, plain_cells.drop(columns="file_index")
+
+
+def _concat_cells(
+    cell_frames: list[pd.DataFrame], sources: list[tuple[int, int, int]], plain_cells: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The files' cells in one frame, each with its (file_id, round, batch) from `sources`, and the
+    cells read together (which carry theirs), in reading order."""
     columns = ["file_id", "round", "batch", *CELL_COLUMNS]
+    if plain_cells is not None and len(plain_cells):
+        one_by_one = _concat_cells(cell_frames, sources).drop(columns="cell_order") if cell_frames else None
+        cells = pd.concat([one_by_one, plain_cells[columns].astype(CELL_COLUMNS)], ignore_index=True) \
+            if one_by_one is not None else plain_cells[columns].astype(CELL_COLUMNS)
+        # Reading order (file, then position in the file) decides which of equal duplicates is kept.
+        cells = cells.sort_values("file_id", kind="stable", ignore_index=True)
+        cells["cell_order"] = np.arange(len(cells), dtype="int64")
+        return cells
     if not cell_frames:
         empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CELL_COLUMNS.items()})
         return empty.assign(file_id=pd.Series(dtype="int64"), round=pd.Series(dtype="int64"),
