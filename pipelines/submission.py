@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas.catalogue import normalise_text
-from schemas.observations import CELL_COLUMNS
 
 
 class FileRejected(Exception):
@@ -49,11 +48,6 @@ class ParsedFile:
     zone_code: str | None
     cells: pd.DataFrame
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (flag, detail)
-
-
-def cells_frame(records: list[dict]) -> pd.DataFrame:
-    """Cells as a frame with the columns of CELL_COLUMNS (dtypes are set once, for all files)."""
-    return pd.DataFrame.from_records(records, columns=list(CELL_COLUMNS))
 
 
 def format_number(number: float) -> str:

@@ -12,10 +12,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, cells_frame, format_number, normalise_zone_code
+from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, format_number, normalise_zone_code
 from schemas.catalogue import load_catalogue, normalise_indicator_name, normalise_text
+from schemas.observations import CELL_COLUMNS
 
 YEAR_TEXT = re.compile(r"((?:19|20)\d\d)(?:\.0+)?年?(?:度)?")
 LABEL_CODE = "实验区代码"
@@ -228,7 +230,9 @@ def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAU
 def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, formulas: dict[str, str]):
     catalogue = load_catalogue()
     expected_names = {i: normalise_indicator_name(ind.name_zh) for i, ind in catalogue.indicators.items()}
-    records = []
+    letters = {col: column_letters(col) for col in layout.year_cols}
+    # Column lists rather than a dict per cell: a national batch has hundreds of thousands of cells.
+    columns: dict[str, list] = {name: [] for name in CELL_COLUMNS}
     for row_index in range(layout.first_data_row, len(rows)):
         row = rows[row_index]
         seq = _sequence_number(row[layout.seq_col] if layout.seq_col < len(row) else None)
@@ -243,7 +247,7 @@ def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, form
             row_detail = f"序号 {seq} is {catalogue.indicators[seq_number].name_zh!r}, the row names {name!r}"
         for col, year in layout.year_cols.items():
             value = row[col] if col < len(row) else ""
-            ref = cell_ref(row_index, col)
+            ref = f"{letters[col]}{row_index + 1}"
             reason, detail = row_reason, row_detail
             if ref in formulas:
                 value = formulas[ref]
@@ -252,21 +256,17 @@ def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, form
             if value is None or value == "":
                 continue
             is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            records.append(
-                {
-                    "zone_code": zone_code,
-                    "indicator_raw": seq,
-                    "year_raw": year,
-                    "raw_value": format_number(float(value)) if is_number else str(value),
-                    "number": float(value) if is_number else float("nan"),
-                    "unit": unit,
-                    "source_sheet": layout.sheet,
-                    "source_cell": ref,
-                    "row_reason": reason,
-                    "row_detail": detail,
-                }
-            )
-    return cells_frame(records)
+            columns["indicator_raw"].append(seq)
+            columns["year_raw"].append(year)
+            columns["raw_value"].append(format_number(float(value)) if is_number else str(value))
+            columns["number"].append(float(value) if is_number else float("nan"))
+            columns["unit"].append(unit)
+            columns["source_cell"].append(ref)
+            columns["row_reason"].append(reason)
+            columns["row_detail"].append(detail)
+    count = len(columns["source_cell"])
+    columns["zone_code"], columns["source_sheet"] = [zone_code] * count, [layout.sheet] * count
+    return pd.DataFrame(columns, columns=list(CELL_COLUMNS))
 
 
 def _sequence_number(value: object) -> str | None:
