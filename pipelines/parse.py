@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,6 @@ import pandas as pd
 from pipelines.csv_reader import read_long_csv, read_long_csvs
 from pipelines.registry import expected_in_round
 from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
-from pipelines.validation import ValidatedValues
 from pipelines.values import by_unique, normalised_codes
 from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook
 from schemas.observations import CELL_COLUMNS
@@ -30,14 +29,14 @@ WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
 class ParsedSubmissions:
     """All files with their final status, the cells of the loaded ones, and file-level warnings.
 
-    With a cache (`pipelines.value_cache`), `cells` holds only the files read in this run and
-    `from_cache` the validated values of the others, which `cached_cells` cells held."""
+    With a cache (`pipelines.value_cache`), `cells` holds only the files read in this run; the
+    files from the cache held `cached_cells` cells, `cached_missing_cells` of them missing."""
 
     files: pd.DataFrame
     cells: pd.DataFrame
     file_warnings: pd.DataFrame
-    from_cache: ValidatedValues = field(default_factory=ValidatedValues.empty)
     cached_cells: int = 0
+    cached_missing_cells: int = 0
 
     @property
     def cell_count(self) -> int:

@@ -122,8 +122,9 @@ class ValueCache:
         """Complete segments, oldest first."""
         return sorted(path.name.removesuffix(".outcomes.parquet") for path in self.folder.glob("*.outcomes.parquet"))
 
-    def lookup(self, keys: list[str]) -> CachedFiles:
-        """The entries of these keys that the cache holds (a key stored twice: the newest)."""
+    def lookup(self, keys: list[str], with_values: bool = True) -> CachedFiles:
+        """The entries of these keys that the cache holds (a key stored twice: the newest); without
+        their values when `with_values` is False."""
         wanted = pa.array(sorted(set(keys)), type=pa.string())
         parts: dict[str, list[pa.Table]] = {part: [] for part in PARTS}
         seen: set[str] = set()
@@ -134,11 +135,12 @@ class ValueCache:
                 continue
             seen.update(fresh.to_pylist())
             parts["outcomes"].append(outcomes.filter(pc.is_in(outcomes.column("key"), value_set=fresh)))
-            for part in ("accepted", "rejected"):
+            for part in ("accepted", "rejected") if with_values else ():
                 parts[part].append(self._read(segment, part, fresh))
         if not seen:
             return CachedFiles.empty()
-        tables = {part: pa.concat_tables(tables) for part, tables in parts.items()}
+        tables = {part: pa.concat_tables(tables) if tables else SCHEMAS[part].empty_table()
+                  for part, tables in parts.items()}
         return CachedFiles(tables["outcomes"].to_pandas(), tables["accepted"], tables["rejected"])
 
     def store(self, entries: CachedFiles, used_keys: set[str]) -> None:
@@ -176,14 +178,15 @@ def parse_with_cache(
 ) -> ParsedSubmissions:
     """`parse_submissions`, reading only the pending files the cache does not hold.
 
-    The files from the cache get their outcome and warnings from it, and their values (already
-    validated) in `from_cache`; every cell is numbered where a full read would have put it."""
+    The files from the cache get their outcome and warnings from it (their values, validated when
+    they were read, are added by `validate_with_cache`); every cell is numbered where a full read
+    would have put it: `cell_offset` is where each loaded file's cells start."""
     files = inventory.assign(cache_key=pd.Series([
         cache_key(digest, round_year, path) if isinstance(digest, str) else None
         for digest, round_year, path in zip(inventory["sha256"], inventory["round"], inventory["path"], strict=True)
     ], index=inventory.index, dtype=object))
     pending = files["status"] == "pending"
-    hits = cache.lookup(list(files.loc[pending, "cache_key"])) if cache else CachedFiles.empty()
+    hits = cache.lookup(list(files.loc[pending, "cache_key"]), with_values=False) if cache else CachedFiles.empty()
     cached = pending & files["cache_key"].isin(hits.outcomes["key"])
     parsed = parse_submissions(files.assign(status=files["status"].mask(cached, "cached")), raw_dir, registry,
                                max_inflated_bytes)
@@ -210,21 +213,21 @@ def parse_with_cache(
         first = parsed.cells.groupby("file_id")["cell_order"].transform("min")
         parsed.cells["cell_order"] = (offsets.loc[parsed.cells["file_id"]].to_numpy() + parsed.cells["cell_order"]
                                       - first).astype("int64")
-    placement = files.loc[cached, ["cache_key", "file_id", "round", "batch"]]
-    placement["offset"] = offsets.loc[placement["file_id"]].to_numpy()
-    parsed.from_cache = ValidatedValues(placed(hits.accepted, placement), placed(hits.rejected, placement),
-                                        int(outcomes["missing_cells"].sum()))
+    parsed.files["cell_offset"] = offsets.loc[files["file_id"]].to_numpy()
+    parsed.cached_missing_cells = int(outcomes["missing_cells"].sum())
     parsed.cached_cells = int(outcomes["cells"].sum())
     return parsed
 
 
-def placed(values: pa.Table, placement: pd.DataFrame) -> pd.DataFrame:
-    """Cached values with the file_id, round, batch and cell_order of their file's place in this run."""
-    row = pc.index_in(values.column("key"), value_set=pa.array(placement["cache_key"], type=pa.string()))
+def placed(values: pa.Table, files: pd.DataFrame) -> pd.DataFrame:
+    """Cached values with the file_id, round, batch and cell_order of their file (`files`: cache_key,
+    file_id, round, batch, cell_offset) in this run."""
+    row = pc.index_in(values.column("key"), value_set=pa.array(files["cache_key"], type=pa.string()))
     columns = {name: values.column(name) for name in values.column_names if name not in ("key", "position")}
     for name in ("file_id", "round", "batch"):
-        columns[name] = pc.take(pa.array(placement[name].to_numpy()), row)
-    columns["cell_order"] = pc.add(pc.take(pa.array(placement["offset"].to_numpy()), row), values.column("position"))
+        columns[name] = pc.take(pa.array(files[name].to_numpy(dtype="int64")), row)
+    columns["cell_order"] = pc.add(pc.take(pa.array(files["cell_offset"].to_numpy(dtype="int64")), row),
+                                   values.column("position"))
     return pa.table(columns).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
@@ -232,9 +235,15 @@ def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache
     """Validate the cells read in this run, keep what each of their files gave in the cache, and add
     the values of the files that came from it."""
     read_now = validate_cells(parsed.cells, known_zones)
+    from_cache = ValidatedValues.empty()
+    cached = parsed.files[parsed.files["from_cache"]]
+    if cache is not None and len(cached):
+        hits = cache.lookup(list(cached["cache_key"]))
+        from_cache = ValidatedValues(placed(hits.accepted, cached), placed(hits.rejected, cached),
+                                     parsed.cached_missing_cells)
     if cache is not None:
         cache.store(entries_of(parsed, read_now), used_keys=set(parsed.files["cache_key"].dropna()))
-    return read_now.plus(parsed.from_cache)
+    return read_now.plus(from_cache)
 
 
 def entries_of(parsed: ParsedSubmissions, validated: ValidatedValues) -> CachedFiles:
