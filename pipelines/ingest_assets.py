@@ -133,9 +133,7 @@ def validated_values(
 @dg.asset_check(asset=validated_values, blocking=True)
 def accepted_values_match_schema(validated_values: ValidatedValues) -> dg.AssetCheckResult:
     """Every accepted value is typed, complete and within the value rules."""
-    return _schema_check(observation_schema(), validated_values.accepted.astype({"zone_code": "string",
-                                                                                  "source_cell": "string"}),
-                         "accepted values")
+    return _schema_check(observation_schema(), validated_values.accepted, "accepted values")
 
 
 @dg.asset_check(asset=validated_values, blocking=True)

@@ -241,6 +241,7 @@ def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache
         hits = cache.lookup(list(cached["cache_key"]))
         from_cache = ValidatedValues(placed(hits.accepted, cached), placed(hits.rejected, cached),
                                      parsed.cached_missing_cells)
+        del hits  # the Arrow copy, before the frames are joined
     if cache is not None:
         cache.store(entries_of(parsed, read_now), used_keys=set(parsed.files["cache_key"].dropna()))
     return read_now.plus(from_cache)
