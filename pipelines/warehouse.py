@@ -19,7 +19,7 @@ import pandas as pd
 
 from schemas.core_tables import TableDefinition
 
-DUCKDB_MEMORY_LIMIT = "512MB"
+DUCKDB_MEMORY_LIMIT = "320MB"
 
 
 class WarehouseBusy(Exception):
