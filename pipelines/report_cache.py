@@ -17,31 +17,22 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import duckdb
-import pandas as pd
-import xlsxwriter
+from pipelines.code_version import code_digest
 
-ROOT = Path(__file__).resolve().parents[1]
 # The code a report depends on, relative to the project root (folders: every file below them).
 REPORT_CODE = ["pipelines/reports.py", "pipelines/report_assets.py", "pipelines/report_cache.py",
                "pipelines/report_charts.py", "pipelines/report_data.py", "pipelines/report_evaluation.py",
                "pipelines/report_method.py", "pipelines/report_model.py", "pipelines/report_monitoring.py",
                "pipelines/report_svg.py", "pipelines/index_engine.py",
                "pipelines/templates", "schemas"]
+REPORT_LIBRARIES = ["duckdb", "pandas", "xlsxwriter", "Jinja2"]
 REPORT_FILES = [f"{kind}.{ext}" for kind in ("monitoring", "evaluation") for ext in ("html", "xlsx")]
 
 
-def code_version(root: Path = ROOT) -> str:
-    """sha256 of the report code and schemas (paths and bytes) and of the DuckDB, pandas and XlsxWriter versions."""
-    digest = hashlib.sha256(
-        f"duckdb {duckdb.__version__} pandas {pd.__version__} xlsxwriter {xlsxwriter.__version__}".encode())
-    for name in REPORT_CODE:
-        path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
-            if path.is_dir() else [path]
-        for file in files:
-            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()
+def code_version() -> str:
+    """A digest of the report code, the template and schemas, and the libraries that compute,
+    format and write the numbers."""
+    return code_digest(REPORT_CODE, REPORT_LIBRARIES)
 
 
 def cache_key(inputs_digest: str, method_digest: str, code: str) -> str:

@@ -26,7 +26,6 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 import pandas as pd
@@ -34,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.code_version import code_digest
 from pipelines.parse import ParsedSubmissions, parse_submissions
-from pipelines.settings import PROJECT_ROOT
 from pipelines.validation import ValidatedValues, validate_cells
 
 _TEXT, _INTEGER = pa.string(), pa.int64()
@@ -64,18 +63,7 @@ def cache_key(sha256: str, round_year: int, path: str) -> str:
 
 def code_version() -> str:
     """A digest of everything in the code that can change what a file reads as."""
-    digest = hashlib.sha256()
-    for folder in ("pipelines", "schemas"):
-        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if path.suffix in (".py", ".yaml") and path.is_file():
-                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
-                digest.update(path.read_bytes())
-    for library in READING_LIBRARIES:
-        try:
-            digest.update(f"{library}=={package_version(library)}".encode())
-        except Exception:  # a library that is not installed reads nothing
-            digest.update(f"{library} absent".encode())
-    return digest.hexdigest()
+    return code_digest(["pipelines", "schemas"], READING_LIBRARIES)
 
 
 def registry_digest(registry: pd.DataFrame) -> str:
