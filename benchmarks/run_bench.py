@@ -7,7 +7,8 @@ once as workbooks (one file per zone), it measures in one process run:
 - `sdz run` end to end (a fresh process: parse, validate, load, marts, reports) with its peak
   memory, and each stage's share from Dagster's step timings;
 - a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
-  cache), checked table by table against a full rebuild without the cache;
+  cache), timed beside a rebuild of the same files without the cache and checked against it
+  table by table;
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
 It prints a table and writes build/bench/results.json. Data are generated once under build/bench/.
 """
@@ -117,7 +118,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             write_supplementary(raw, 0.05, fmt)
             rerun = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             shutil.rmtree(folder / "rebuild", ignore_errors=True)
-            sdz_run(raw, folder / "rebuild" / "sdz.duckdb", use_cache=False)
+            rebuild = sdz_run(raw, folder / "rebuild" / "sdz.duckdb", use_cache=False)
             differing = differing_tables(folder / "warehouse" / "sdz.duckdb", folder / "rebuild" / "sdz.duckdb")
             shutil.rmtree(raw / "2040" / "batch-2")
             row = {"format": fmt, "zones": zones, "values": zones * 16 * 31, "bare_seconds": round(bare, 2),
@@ -125,6 +126,8 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
                    "peak_rss_mb": full["peak_rss_mb"], "stages": full["stages"],
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
                    "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
+                   "rerun_peak_rss_mb": rerun["peak_rss_mb"],
+                   "rebuild_seconds": rebuild["seconds"],
                    "rerun_tables_differing_from_rebuild": differing}
             results["runs"].append(row)
             print(json.dumps(row), flush=True)

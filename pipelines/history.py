@@ -90,15 +90,23 @@ from staging_history h left join staging_in_force f on f.cell_order = h.cell_ord
 """
 
 # Flags of the versions a batch introduced, judged against the values in force right after it.
+# Both flags compare values within one (zone, indicator) series, so the state is needed only for
+# the series the batch touched: a supplementary batch touches a few percent of them.
+TOUCHED = "series_id in (select series_id from staging_versions where batch_seq = $batch_seq)"
 STATE_SQL = f"""
 create or replace temp table staging_state as
-select * from staging_versions where batch_seq <= $batch_seq
+select * from staging_versions where batch_seq <= $batch_seq and {TOUCHED}
 qualify batch_seq = max(batch_seq) over (partition by {KEY})
+"""
+# After the last batch the state is the values in force.
+LAST_STATE_SQL = f"""
+create or replace temp table staging_state as
+select * from staging_in_force where {TOUCHED}
 """
 
 REVISED_AND_JUMPS_SQL = f"""
 with prior as (
-    select * from staging_versions where batch_seq < $batch_seq
+    select * from staging_versions where batch_seq < $batch_seq and {TOUCHED}
     qualify batch_seq = max(batch_seq) over (partition by {KEY})
 ),
 introduced as (select * from staging_versions where batch_seq = $batch_seq),
@@ -204,11 +212,17 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> R
     flag_frames = []
     batch_seqs = [seq for (seq,) in con.execute("select distinct batch_seq from staging_versions order by 1")
                   .fetchall()]
+    every_series = con.execute("select count(distinct series_id) from staging_versions").fetchone()[0]
     for seq in batch_seqs:
-        # The values in force right after the batch; after the last one, those of the result.
-        state = "staging_in_force" if seq == batch_seqs[-1] else "staging_state"
-        if state == "staging_state":
+        touched = con.execute("select count(distinct series_id) from staging_versions where batch_seq = $batch_seq",
+                              {"batch_seq": seq}).fetchone()[0]
+        state = "staging_state"
+        if seq != batch_seqs[-1]:
             con.execute(STATE_SQL, {"batch_seq": seq})
+        elif touched < every_series:
+            con.execute(LAST_STATE_SQL, {"batch_seq": seq})
+        else:
+            state = "staging_in_force"  # every series: no need to copy it
         flag_frames.append(con.execute(REVISED_AND_JUMPS_SQL.format(state=state),
                                        {"batch_seq": seq, "jump": catalogue.jump_factor}).df())
         con.register("staging_unit_errors", _unit_error_rows(con, seq, state))
