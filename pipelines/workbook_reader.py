@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, format_number, normalise_zone_code
@@ -266,7 +267,10 @@ def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, form
             columns["row_detail"].append(detail)
     count = len(columns["source_cell"])
     columns["zone_code"], columns["source_sheet"] = [zone_code] * count, [layout.sheet] * count
-    return pd.DataFrame(columns, columns=list(CELL_COLUMNS))
+    # Built as Arrow: the frame travels back from a reading process as a few buffers.
+    table = pa.table({name: pa.array(columns[name], pa.float64() if name == "number" else pa.string())
+                      for name in CELL_COLUMNS})
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
 def _sequence_number(value: object) -> str | None:
