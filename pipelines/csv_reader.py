@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,20 +80,28 @@ def _text_table(text: str) -> pd.DataFrame:
 
 
 def _pandas_table(text: str) -> pd.DataFrame:
+    options = {"dtype": str, "keep_default_na": False, "skipinitialspace": True,
+               "skip_blank_lines": False,  # keeps data row i on line i + 2 (unless a quoted field spans lines)
+               "quoting": csv.QUOTE_MINIMAL}
     try:
-        return pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=False,  # keeps data row i on line i + 2 (unless a quoted field spans lines)
-            quoting=csv.QUOTE_MINIMAL,
-            index_col=False,  # a trailing comma on every line must not turn the first column into an index
-        ).fillna("")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # A trailing comma on every line must not turn the first column into an index.
+            frame = pd.read_csv(io.StringIO(text), index_col=False, **options).fillna("")
     except pd.errors.EmptyDataError:
         raise FileRejected("bad_header", "the file is empty") from None
     except pd.errors.ParserError as error:
         raise FileRejected("unreadable_file", f"not a well-formed CSV ({str(error).strip()[:200]})") from None
+    if caught:  # rows longer than the header: pandas drops the extra fields, so they must be empty
+        widest = max(len(row) for row in csv.reader(io.StringIO(text)))
+        every_field = pd.read_csv(io.StringIO(text), header=None, names=range(widest), **options).fillna("")
+        extra = every_field.iloc[1:, len(frame.columns):]
+        filled = extra.apply(lambda column: column.str.strip() != "").any(axis=1)
+        if filled.any():
+            record = int(filled.to_numpy().argmax()) + 1
+            raise FileRejected("unreadable_file", f"record {record} (line {first_lines(text, record)[-1]}) has more "
+                               f"fields than the header's {len(frame.columns)}: {','.join(every_field.iloc[record])!r}")
+    return frame
 
 
 def read_long_csv(path: Path) -> ParsedFile:

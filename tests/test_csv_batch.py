@@ -17,9 +17,6 @@ from pipelines.csv_reader import read_long_csv, read_long_csvs
 from pipelines.submission import FileRejected
 from schemas.observations import CELL_COLUMNS
 
-# Ragged rows send a file to pandas, which warns about them; that path is read_long_csv's own.
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.ParserWarning")
-
 HEADERS = [
     "zone_code,indicator,year,value,unit,note",
     "zone_code,indicator,year,value",

@@ -397,3 +397,14 @@ def test_csv_keeps_unknown_zone_and_indicator_as_written(tmp_path: Path) -> None
     parsed = read_long_csv(write_csv(tmp_path / "a.csv", [("999999", 17, 2020, "5", "", "")]))
     assert list(parsed.cells[["zone_code", "indicator_raw", "year_raw", "raw_value"]].iloc[0]) == [
         "999999", "17", "2020", "5"]
+
+
+def test_fields_beyond_the_header_are_refused_not_dropped(tmp_path: Path) -> None:
+    # A blank line sends the file to pandas, which would drop the fifth field of every row.
+    path = tmp_path / "extra.csv"
+    path.write_text("zone_code,indicator,year,value\n410902,1,2012,5,99\n410902,2,2012,7,98\n\n", encoding="utf-8")
+    with pytest.raises(FileRejected) as refused:
+        read_long_csv(path)
+    assert refused.value.reason == "unreadable_file"
+    assert "line 2" in refused.value.detail and "410902,1,2012,5,99" in refused.value.detail
+
