@@ -154,34 +154,29 @@ def read_pending(
 
 
 def _concat_cells(
-    cell_frames: list[pd.DataFrame], sources: list[tuple[int, int, int]], plain_cells: pd.DataFrame | None = None
+    cell_frames: list[pd.DataFrame], sources: list[tuple[int, int, int]], plain_cells: pd.DataFrame
 ) -> pd.DataFrame:
-    """The files' cells in one frame, each with its (file_id, round, batch) from `sources`, and the
-    cells read together (which carry theirs), in reading order."""
+    """The cells of the files read one by one (each with its (file_id, round, batch) from `sources`)
+    and of those read together (which carry theirs), in reading order."""
     columns = ["file_id", "round", "batch", *CELL_COLUMNS]
-    if plain_cells is not None and len(plain_cells):
-        one_by_one = _concat_cells(cell_frames, sources).drop(columns="cell_order") if cell_frames else None
-        cells = pd.concat([one_by_one, plain_cells[columns].astype(CELL_COLUMNS)], ignore_index=True) \
-            if one_by_one is not None else plain_cells[columns].astype(CELL_COLUMNS)
-        # Reading order (file, then position in the file) decides which of equal duplicates is kept.
-        cells = cells.sort_values("file_id", kind="stable", ignore_index=True)
-        cells["cell_order"] = np.arange(len(cells), dtype="int64")
-        return cells
-    if not cell_frames:
+    parts = [plain_cells[columns].astype(CELL_COLUMNS)] if len(plain_cells) else []
+    if cell_frames:
+        one_by_one = pd.concat(cell_frames, ignore_index=True).astype(CELL_COLUMNS)
+        # One column per source field, repeated over each file's cells (assigning per file costs a
+        # millisecond a file, seconds at national scale).
+        lengths = [len(frame) for frame in cell_frames]
+        for position, name in enumerate(("file_id", "round", "batch")):
+            one_by_one[name] = np.repeat(np.array([source[position] for source in sources], dtype="int64"), lengths)
+        parts.append(one_by_one[columns])
+    if not parts:
         empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CELL_COLUMNS.items()})
         return empty.assign(file_id=pd.Series(dtype="int64"), round=pd.Series(dtype="int64"),
                             batch=pd.Series(dtype="int64"), cell_order=pd.Series(dtype="int64"))[
             [*columns, "cell_order"]]
-    cells = pd.concat(cell_frames, ignore_index=True).astype(CELL_COLUMNS)
-    # One column per source field, repeated over each file's cells (assigning per file costs a
-    # millisecond a file, seconds at national scale).
-    lengths = [len(frame) for frame in cell_frames]
-    for position, name in enumerate(("file_id", "round", "batch")):
-        cells[name] = np.repeat(np.array([source[position] for source in sources], dtype="int64"), lengths)
-    cells = cells[columns]
+    cells = parts[0] if len(parts) == 1 else \
+        pd.concat(parts, ignore_index=True).sort_values("file_id", kind="stable", ignore_index=True)
     # Reading order (file, then position in the file) decides which of equal duplicates is kept.
-    cells["cell_order"] = np.arange(len(cells), dtype="int64")
-    return cells
+    return cells.assign(cell_order=np.arange(len(cells), dtype="int64"))
 
 
 def _not_expected_warnings(files: pd.DataFrame, cells: pd.DataFrame, registry: pd.DataFrame) -> list[dict]:

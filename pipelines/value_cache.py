@@ -238,14 +238,13 @@ def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache
 def entries_of(parsed: ParsedSubmissions, validated: ValidatedValues) -> CachedFiles:
     """Cache entries of the files read in this run (loaded or rejected whole)."""
     read = parsed.files[~parsed.files["from_cache"] & parsed.files["status"].isin(["loaded", "rejected"])]
-    keys = read.set_index("file_id")["cache_key"]
-    first = parsed.cells.groupby("file_id")["cell_order"].min()
+    keys, offsets = read.set_index("file_id")["cache_key"], read.set_index("file_id")["cell_offset"]
     cells = parsed.cells.groupby("file_id").size()
 
     def positioned(values: pd.DataFrame) -> pd.DataFrame:
         file_id = values["file_id"]
         return values.assign(key=keys.loc[file_id].to_numpy(),
-                             position=values["cell_order"].to_numpy() - first.loc[file_id].to_numpy())
+                             position=values["cell_order"].to_numpy() - offsets.loc[file_id].to_numpy())
 
     accepted, rejected = positioned(validated.accepted), positioned(validated.rejected)
     counted = pd.DataFrame({"cells": cells}).reindex(read["file_id"], fill_value=0)
