@@ -18,13 +18,25 @@ from schemas.catalogue import load_catalogue
 KEY = "zone_code, indicator_id, year"
 FLAG_COLUMNS = ["zone_code", "indicator_id", "year", "round", "batch", "file_id", "flag", "detail", "source_cell"]
 
-# Within one (round, batch), the same key with different values: all of them are rejected. Such
-# keys are few, so they are found by grouping first (min <> max: more than one distinct value),
-# and their values listed in ascending order.
+# Precedence only matters for keys read more than once (in any batch or round): a first batch
+# reads every key once, and a supplementary batch repeats a few percent of them. Grouping,
+# windows and sorts run on the rows of those keys; every other row is its key's only version,
+# in force, and passes through with a cheap anti join against the (small) repeated keys.
+REPEATED_SQL = f"""
+create or replace temp table staging_repeated_keys as
+select {KEY} from staging_accepted group by all having count(*) > 1;
+create or replace temp table staging_repeated as
+select a.* from staging_accepted a
+semi join staging_repeated_keys k on k.zone_code = a.zone_code and k.indicator_id = a.indicator_id and k.year = a.year
+"""
+REPEATED_KEY = "k.zone_code = h.zone_code and k.indicator_id = h.indicator_id and k.year = h.year"
+
+# Within one (round, batch), the same key with different values: all of them are rejected.
+# Conflicting values are listed in ascending order.
 CONFLICT_KEYS_SQL = f"""
 create or replace temp table staging_conflict_keys as
 select round, batch, {KEY}, array_to_string(list_sort(list_distinct(list(value))), ' / ') as all_values
-from staging_accepted
+from staging_repeated
 group by round, batch, {KEY}
 having min(value) <> max(value)
 """
@@ -35,31 +47,36 @@ select a.file_id, a.round, a.batch, a.zone_code, a.indicator_id, a.year, cast(a.
        'this batch gives ' || k.all_values || ' for ' || a.zone_code || ' indicator ' || a.indicator_id
            || ' year ' || a.year as detail,
        a.source_sheet, a.source_cell, a.cell_order
-from staging_accepted a
+from staging_repeated a
 join staging_conflict_keys k
   on k.round = a.round and k.batch = a.batch and k.zone_code = a.zone_code and k.indicator_id = a.indicator_id
  and k.year = a.year
 order by a.cell_order
 """
 
-HISTORY_SQL = """
+NOT_CONFLICTING = """
+anti join staging_conflict_keys c
+  on c.round = h.round and c.batch = h.batch and c.zone_code = h.zone_code and c.indicator_id = h.indicator_id
+ and c.year = h.year
+"""
+HISTORY_SQL = f"""
 create or replace temp table staging_history as
-select a.* from staging_accepted a
-anti join staging_conflict_keys k
-  on k.round = a.round and k.batch = a.batch and k.zone_code = a.zone_code and k.indicator_id = a.indicator_id
- and k.year = a.year
+select h.* from staging_accepted h {NOT_CONFLICTING}
 """
 
-# Accepted versions: one per key and batch (equal duplicates count once: the first read wins).
-# batch_seq numbers the batches present in (round, batch) order; series_id numbers the
-# (zone, indicator) series. Both come from small numbered tables joined in: a window over the
-# whole history would sort a million rows on one thread. (The join and the `qualify` sit at
-# different query levels: DuckDB 2.0.1 returns a wrong column for `join ... using (...)`
-# combined with `qualify`.)
+# Accepted versions: one per key and batch (equal duplicates count once: the first read wins);
+# `repeated` tells the keys with more than one. batch_seq numbers the batches present in (round,
+# batch) order; series_id numbers the (zone, indicator) series. Both come from small numbered
+# tables joined in: a window over the whole history would sort a million rows on one thread.
+# (The join and the `qualify` sit at different query levels: DuckDB 2.0.1 returns a wrong column
+# for `join ... using (...)` combined with `qualify`.)
 VERSIONS_SQL = f"""
 create or replace temp table staging_versions as
-with first_read as (
-    select * from staging_history
+with only_reads as (
+    select h.*, false as repeated from staging_history h anti join staging_repeated_keys k on {REPEATED_KEY}
+),
+first_reads as (
+    select h.*, true as repeated from staging_repeated h {NOT_CONFLICTING}
     qualify cell_order = min(cell_order) over (partition by {KEY}, round, batch)
 ),
 batches as (
@@ -71,22 +88,25 @@ series as (
     from (select distinct zone_code, indicator_id from staging_history)
 )
 select v.*, b.batch_seq, s.series_id
-from first_read v
+from (select * from only_reads union all select * from first_reads) v
 join batches b on b.round = v.round and b.batch = v.batch
 join series s on s.zone_code = v.zone_code and s.indicator_id = v.indicator_id
 """
 
-IN_FORCE_SQL = f"""
-select * from staging_versions
-qualify batch_seq = max(batch_seq) over (partition by {KEY})
-"""
-
-# The history with the version in force marked, and the values in force, as tables.
+# The values in force, and the history with the version in force marked, as tables.
 RESULT_TABLES_SQL = f"""
-create or replace temp table staging_in_force as {IN_FORCE_SQL};
+create or replace temp table staging_in_force as
+select * from staging_versions where not repeated
+union all
+select * from (
+    select * from staging_versions where repeated
+    qualify batch_seq = max(batch_seq) over (partition by {KEY})
+);
 create or replace temp table staging_history_marked as
-select h.*, (f.cell_order is not null) as in_force
-from staging_history h left join staging_in_force f on f.cell_order = h.cell_order;
+select h.*, (k.zone_code is null or f.cell_order is not null) as in_force
+from staging_history h
+left join staging_repeated_keys k on {REPEATED_KEY}
+left join (select cell_order from staging_in_force where repeated) f on f.cell_order = h.cell_order;
 """
 
 # Flags of the versions a batch introduced, judged against the values in force right after it.
@@ -152,7 +172,8 @@ class Resolution:
 
     def observations(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """The values in force, as a frame (for small inputs and tests)."""
-        return con.execute(f"select * exclude (batch_seq, series_id) from staging_in_force order by {KEY}").df()
+        return con.execute(
+            f"select * exclude (batch_seq, series_id, repeated) from staging_in_force order by {KEY}").df()
 
 
 def medians_of_others(series_id: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -204,6 +225,7 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> R
     con.register("staging_accepted_frame", accepted)
     con.execute("create or replace temp table staging_accepted as select * from staging_accepted_frame")
     con.unregister("staging_accepted_frame")
+    con.execute(REPEATED_SQL)
     con.execute(CONFLICT_KEYS_SQL)
     conflicts = con.execute(CONFLICTS_SQL).df()
     con.execute(HISTORY_SQL)

@@ -12,6 +12,7 @@ import pandera.pandas as pa
 from pipelines.batches import add_batch_partitions, partition_key
 from pipelines.inventory import batch_folders, list_submissions
 from pipelines.load import load_core_tables
+from pipelines.memory import release_unused_memory
 from pipelines.parse import ParsedSubmissions
 from pipelines.registry import RegistryError, read_registry
 from pipelines.settings import SdzSettings
@@ -82,6 +83,7 @@ def parsed_submissions(
     again: its outcome and validated values come from the cache beside the warehouse."""
     parsed = parse_with_cache(submission_inventory, settings.raw_path, zone_registry, settings.max_inflated_bytes,
                               _value_cache(settings, zone_registry))
+    release_unused_memory()
     rejected_files = parsed.files[parsed.files["status"] == "rejected"]
     return dg.Output(
         parsed,
@@ -113,6 +115,7 @@ def validated_values(
     (the cells read in this run; the values of the files from the cache were validated when first read)."""
     validated = validate_with_cache(parsed_submissions, list(zone_registry["zone_code"]),
                                     _value_cache(settings, zone_registry))
+    release_unused_memory()
     by_reason = validated.rejected["reason"].value_counts().to_dict()
     return dg.Output(
         validated,
@@ -178,6 +181,7 @@ def core_tables(
     with open_build(settings.build_path(context.run.run_id)) as con:
         counts = load_core_tables(con, zone_registry, parsed_submissions, validated_values)
         violations = {name: con.execute(violations_sql(CORE_TABLES[name])).fetchone() for name in counts}
+    release_unused_memory()
     for name, rows in counts.items():
         yield dg.MaterializeResult(asset_key=_table_key(name), metadata={"dagster/row_count": rows})
     for name, (empty_required, repeated_keys) in violations.items():
