@@ -112,11 +112,19 @@ left join (select cell_order from staging_in_force where repeated) f on f.cell_o
 # Flags of the versions a batch introduced, judged against the values in force right after it.
 # Both flags compare values within one (zone, indicator) series, so the state is needed only for
 # the series the batch touched: a supplementary batch touches a few percent of them.
-TOUCHED = "series_id in (select series_id from staging_versions where batch_seq = $batch_seq)"
+TOUCHED_SQL = """
+create or replace temp table staging_touched as
+select distinct series_id from staging_versions where batch_seq = $batch_seq
+"""
+TOUCHED = "series_id in (select series_id from staging_touched)"
 STATE_SQL = f"""
 create or replace temp table staging_state as
-select * from staging_versions where batch_seq <= $batch_seq and {TOUCHED}
-qualify batch_seq = max(batch_seq) over (partition by {KEY})
+select * from staging_versions where batch_seq <= $batch_seq and not repeated and {TOUCHED}
+union all
+select * from (
+    select * from staging_versions where batch_seq <= $batch_seq and repeated and {TOUCHED}
+    qualify batch_seq = max(batch_seq) over (partition by {KEY})
+)
 """
 # After the last batch the state is the values in force.
 LAST_STATE_SQL = f"""
@@ -125,8 +133,8 @@ select * from staging_in_force where {TOUCHED}
 """
 
 REVISED_AND_JUMPS_SQL = f"""
-with prior as (
-    select * from staging_versions where batch_seq < $batch_seq and {TOUCHED}
+with prior as (  -- a key with an earlier version is a repeated key
+    select * from staging_versions where batch_seq < $batch_seq and repeated and {TOUCHED}
     qualify batch_seq = max(batch_seq) over (partition by {KEY})
 ),
 introduced as (select * from staging_versions where batch_seq = $batch_seq),
@@ -236,13 +244,13 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> R
                   .fetchall()]
     every_series = con.execute("select count(distinct series_id) from staging_versions").fetchone()[0]
     for seq in batch_seqs:
-        touched = con.execute("select count(distinct series_id) from staging_versions where batch_seq = $batch_seq",
-                              {"batch_seq": seq}).fetchone()[0]
+        con.execute(TOUCHED_SQL, {"batch_seq": seq})
+        touched = con.execute("select count(*) from staging_touched").fetchone()[0]
         state = "staging_state"
         if seq != batch_seqs[-1]:
             con.execute(STATE_SQL, {"batch_seq": seq})
         elif touched < every_series:
-            con.execute(LAST_STATE_SQL, {"batch_seq": seq})
+            con.execute(LAST_STATE_SQL)
         else:
             state = "staging_in_force"  # every series: no need to copy it
         flag_frames.append(con.execute(REVISED_AND_JUMPS_SQL.format(state=state),
