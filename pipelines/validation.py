@@ -24,7 +24,7 @@ from pipelines.values import (
     plain_numbers,
 )
 from schemas.catalogue import load_catalogue
-from schemas.observations import CELL_COLUMNS, NULL_REASONS, REASON_PRIORITY, candidate_schema
+from schemas.observations import CELL_COLUMNS, NULL_REASONS, REASON_PRIORITY, TEXT, candidate_schema
 
 ACCEPTED_COLUMNS = ["file_id", "round", "batch", "zone_code", "indicator_id", "year", "value", "source_sheet",
                     "source_cell", "cell_order"]
@@ -102,13 +102,14 @@ def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValu
         }
     )
     accepted = base[accepted_mask].assign(value=candidates["value"][accepted_mask])
-    accepted = accepted.astype({"indicator_id": "int64", "year": "int64"})[ACCEPTED_COLUMNS]
+    # Text stays Arrow-backed, as in the values from the cache: joining the two then copies no strings.
+    accepted = accepted.astype({"indicator_id": "int64", "year": "int64", "zone_code": TEXT})[ACCEPTED_COLUMNS]
     rejected_rows = ~accepted_mask
     rejected = base[rejected_rows].assign(
         raw_value=_shortened(cells["raw_value"][rejected_rows]),
         reason=reasons[rejected_rows],
         detail=_details(candidates[rejected_rows], cells[rejected_rows], reasons[rejected_rows]),
-    )[REJECTED_COLUMNS]
+    ).astype({"zone_code": TEXT, "reason": TEXT, "detail": TEXT})[REJECTED_COLUMNS]
     return ValidatedValues(accepted.reset_index(drop=True), rejected.reset_index(drop=True), int(is_missing.sum()))
 
 

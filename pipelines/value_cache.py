@@ -117,14 +117,17 @@ class ValueCache:
         parts: dict[str, list[pa.Table]] = {part: [] for part in PARTS}
         seen: set[str] = set()
         for segment in reversed(self.segments()):
-            outcomes = self._read(segment, "outcomes", wanted)
+            every_outcome = self._read(segment, "outcomes")
+            outcomes = every_outcome.filter(pc.is_in(every_outcome.column("key"), value_set=wanted))
             fresh = pa.array(sorted(set(outcomes.column("key").to_pylist()) - seen), type=pa.string())
             if not len(fresh):
                 continue
             seen.update(fresh.to_pylist())
             parts["outcomes"].append(outcomes.filter(pc.is_in(outcomes.column("key"), value_set=fresh)))
+            # A segment wanted whole (the usual re-run) is read without filtering a million keys.
+            whole = len(fresh) == every_outcome.num_rows
             for part in ("accepted", "rejected") if with_values else ():
-                parts[part].append(self._read(segment, part, fresh))
+                parts[part].append(self._read(segment, part, None if whole else fresh))
         if not seen:
             return CachedFiles.empty()
         tables = {part: pa.concat_tables(tables) if tables else SCHEMAS[part].empty_table()
@@ -143,9 +146,10 @@ class ValueCache:
                 for part in PARTS:
                     (self.folder / f"{segment}.{part}.parquet").unlink(missing_ok=True)
 
-    def _read(self, segment: str, part: str, keys: pa.Array) -> pa.Table:
+    def _read(self, segment: str, part: str, keys: pa.Array | None = None) -> pa.Table:
+        """The rows of these keys in a segment's part (every row when `keys` is None)."""
         table = pq.read_table(self.folder / f"{segment}.{part}.parquet")
-        return table.filter(pc.is_in(table.column("key"), value_set=keys))
+        return table if keys is None else table.filter(pc.is_in(table.column("key"), value_set=keys))
 
     def _write(self, entries: CachedFiles) -> None:
         # Names sort in writing order, so that a key stored twice is found in the newer segment.
