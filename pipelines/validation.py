@@ -50,7 +50,10 @@ class ValidatedValues:
         def merged(mine: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
             if not len(theirs):
                 return mine
-            theirs = theirs[list(mine.columns)].astype(mine.dtypes.to_dict())
+            if list(theirs.columns) != list(mine.columns):
+                theirs = theirs[list(mine.columns)]
+            differing = {column: dtype for column, dtype in mine.dtypes.items() if theirs[column].dtype != dtype}
+            theirs = theirs.astype(differing) if differing else theirs
             return pd.concat([mine, theirs], ignore_index=True) if len(mine) else theirs
         return ValidatedValues(merged(self.accepted, other.accepted), merged(self.rejected, other.rejected),
                                self.missing_cells + other.missing_cells)

@@ -211,16 +211,16 @@ def parse_with_cache(
     return parsed
 
 
-def placed(values: pa.Table, files: pd.DataFrame) -> pd.DataFrame:
+def placed(values: pa.Table, files: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """Cached values with the file_id, round, batch and cell_order of their file (`files`: cache_key,
-    file_id, round, batch, cell_offset) in this run."""
+    file_id, round, batch, cell_offset) in this run, columns in `order`."""
     row = pc.index_in(values.column("key"), value_set=pa.array(files["cache_key"], type=pa.string()))
     columns = {name: values.column(name) for name in values.column_names if name not in ("key", "position")}
     for name in ("file_id", "round", "batch"):
         columns[name] = pc.take(pa.array(files[name].to_numpy(dtype="int64")), row)
     columns["cell_order"] = pc.add(pc.take(pa.array(files["cell_offset"].to_numpy(dtype="int64")), row),
                                    values.column("position"))
-    return pa.table(columns).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    return pa.table(columns).select(order).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
 def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache: ValueCache | None) -> ValidatedValues:
@@ -231,7 +231,8 @@ def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache
     cached = parsed.files[parsed.files["from_cache"]]
     if cache is not None and len(cached):
         hits = cache.lookup(list(cached["cache_key"]))
-        from_cache = ValidatedValues(placed(hits.accepted, cached), placed(hits.rejected, cached),
+        from_cache = ValidatedValues(placed(hits.accepted, cached, list(read_now.accepted.columns)),
+                                     placed(hits.rejected, cached, list(read_now.rejected.columns)),
                                      parsed.cached_missing_cells)
         del hits  # the Arrow copy, before the frames are joined
     if cache is not None:
