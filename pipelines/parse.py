@@ -10,17 +10,19 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.csv_reader import read_long_csv, read_long_csvs
 from pipelines.registry import expected_in_round
-from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
+from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, arrow_cells_frame
 from pipelines.values import by_unique, normalised_codes
-from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook
-from schemas.observations import CELL_COLUMNS
+from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook_table
+from schemas.observations import CELL_COLUMNS, cells_arrow_schema
 
 WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
 
@@ -45,27 +47,28 @@ class ParsedSubmissions:
 
 
 def read_submission(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile:
-    """Read one file by its format; raises FileRejected when the file cannot be used."""
+    """Read one file by its format, the cells as an Arrow table; raises FileRejected when the file
+    cannot be used."""
     if file_format == "csv":
-        return read_long_csv(path)
-    return read_workbook(path, zones, max_inflated_bytes)
+        parsed = read_long_csv(path)
+        untyped = {name: dtype for name, dtype in CELL_COLUMNS.items() if parsed.cells[name].dtype != dtype}
+        cells = parsed.cells.astype(untyped) if untyped else parsed.cells
+        parsed.cells = pa.Table.from_pandas(cells[list(CELL_COLUMNS)], schema=cells_arrow_schema(),
+                                            preserve_index=False)
+        return parsed
+    return read_workbook_table(path, zones, max_inflated_bytes)
 
 
 # Below this many files the cost of starting worker processes outweighs reading in parallel.
 PARALLEL_FROM_FILES = 200
 
 
-def read_outcome(job: tuple[Path, str, ZoneLookup, int]) -> ParsedFile | FileRejected:
+def read_outcome(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile | FileRejected:
     """Read one file; a refusal is returned, not raised, so that it can travel back from a worker."""
-    path, file_format, zones, max_inflated_bytes = job
     try:
-        parsed = read_submission(path, file_format, zones, max_inflated_bytes)
-        # Typed where the file is read, in parallel: Arrow-backed text also travels back from a
-        # worker as a few buffers instead of one Python string per cell (half a gigabyte at
-        # national scale).
-        untyped = {name: dtype for name, dtype in CELL_COLUMNS.items() if parsed.cells[name].dtype != dtype}
-        parsed.cells = parsed.cells.astype(untyped) if untyped else parsed.cells
-        return parsed
+        # Arrow cells travel back from a worker as a few buffers instead of one Python string per
+        # cell (half a gigabyte at national scale).
+        return read_submission(path, file_format, zones, max_inflated_bytes)
     except FileRejected as rejection:
         return rejection
     except Exception as error:  # a reader bug must not stop the batch; record it on the file
@@ -74,14 +77,17 @@ def read_outcome(job: tuple[Path, str, ZoneLookup, int]) -> ParsedFile | FileRej
 
 
 def read_all(
-    jobs: list[tuple[Path, str, ZoneLookup, int]], parallel_from: int = PARALLEL_FROM_FILES
+    files: list[tuple[Path, str]], zones: ZoneLookup, max_inflated_bytes: int, parallel_from: int = PARALLEL_FROM_FILES
 ) -> list[ParsedFile | FileRejected]:
-    """Outcomes in the order of `jobs`; many files are read by one process per core."""
+    """Outcomes of (path, file format) in order; many files are read by one process per core."""
     workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < parallel_from or workers < 2:
-        return [read_outcome(job) for job in jobs]
+    if len(files) < parallel_from or workers < 2:
+        return [read_outcome(path, file_format, zones, max_inflated_bytes) for path, file_format in files]
+    # The registry travels once per chunk of files (with the function), not once per file.
+    read = partial(read_outcome, zones=zones, max_inflated_bytes=max_inflated_bytes)
+    paths, formats = zip(*files, strict=True)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        return list(pool.map(read_outcome, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+        return list(pool.map(read, paths, formats, chunksize=max(1, len(files) // (workers * 8))))
 
 
 def parse_submissions(
@@ -94,7 +100,7 @@ def parse_submissions(
     pending = files[files["status"] == "pending"]
     outcomes, plain_cells = read_pending(pending, raw_dir, zones, max_inflated_bytes)
     status, reason, detail, zone_code = [], [], [], []
-    cell_frames, sources, warnings = [], [], []
+    cell_tables, sources, warnings = [], [], []
     for file, outcome in zip(pending.itertuples(index=False), outcomes, strict=True):
         if isinstance(outcome, ReadTogether):
             status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
@@ -104,7 +110,7 @@ def parse_submissions(
             zone_code.append(pd.NA)
             continue
         status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
-        cell_frames.append(outcome.cells)
+        cell_tables.append(outcome.cells)
         sources.append((file.file_id, file.round, file.batch))
         warnings += [
             {"file_id": file.file_id, "round": file.round, "batch": file.batch,
@@ -115,7 +121,7 @@ def parse_submissions(
     files.loc[pending.index, "reason"] = reason
     files.loc[pending.index, "detail"] = detail
     files.loc[pending.index, "zone_code"] = pd.array(zone_code, dtype="string")
-    cells = _concat_cells(cell_frames, sources, plain_cells)
+    cells = _concat_cells(cell_tables, sources, plain_cells)
     warnings += _not_expected_warnings(files, cells, registry)
     file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)
     return ParsedSubmissions(files, cells, file_warnings.astype(
@@ -140,9 +146,8 @@ def read_pending(
     one_by_one = sorted(set(np.flatnonzero(~is_csv)) | set(np.flatnonzero(is_csv)[together.one_by_one]))
     outcomes: list = [None] * len(pending)
     for position, outcome in zip(one_by_one, read_all([
-        (raw_dir / pending["path"].iloc[position], pending["file_format"].iloc[position], zones, max_inflated_bytes)
-        for position in one_by_one
-    ]), strict=True):
+        (raw_dir / pending["path"].iloc[position], pending["file_format"].iloc[position]) for position in one_by_one
+    ], zones, max_inflated_bytes), strict=True):
         outcomes[position] = outcome
     csv_positions = np.flatnonzero(is_csv)
     for index, zone_code in together.zones.items():
@@ -154,17 +159,17 @@ def read_pending(
 
 
 def _concat_cells(
-    cell_frames: list[pd.DataFrame], sources: list[tuple[int, int, int]], plain_cells: pd.DataFrame
+    cell_tables: list[pa.Table], sources: list[tuple[int, int, int]], plain_cells: pd.DataFrame
 ) -> pd.DataFrame:
-    """The cells of the files read one by one (each with its (file_id, round, batch) from `sources`)
-    and of those read together (which carry theirs), in reading order."""
+    """The cells of the files read one by one (Arrow tables, each with its (file_id, round, batch)
+    from `sources`) and of those read together (which carry theirs), in reading order."""
     columns = ["file_id", "round", "batch", *CELL_COLUMNS]
     parts = [plain_cells[columns].astype(CELL_COLUMNS)] if len(plain_cells) else []
-    if cell_frames:
-        one_by_one = pd.concat(cell_frames, ignore_index=True).astype(CELL_COLUMNS)
+    if cell_tables:
+        one_by_one = arrow_cells_frame(pa.concat_tables(cell_tables))
         # One column per source field, repeated over each file's cells (assigning per file costs a
         # millisecond a file, seconds at national scale).
-        lengths = [len(frame) for frame in cell_frames]
+        lengths = [table.num_rows for table in cell_tables]
         for position, name in enumerate(("file_id", "round", "batch")):
             one_by_one[name] = np.repeat(np.array([source[position] for source in sources], dtype="int64"), lengths)
         parts.append(one_by_one[columns])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from schemas.catalogue import normalise_text
 
@@ -46,8 +47,13 @@ class ParsedFile:
     """What one readable file holds: its zone (if one), file-level warnings and the cells."""
 
     zone_code: str | None
-    cells: pd.DataFrame
+    cells: pd.DataFrame | pa.Table  # a frame from the readers; an Arrow table from `parse.read_outcome`
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (flag, detail)
+
+
+def arrow_cells_frame(cells: pa.Table) -> pd.DataFrame:
+    """Cells as an Arrow table → the frame of CELL_COLUMNS (text stays Arrow-backed)."""
+    return cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
 def format_number(number: float) -> str:

@@ -12,13 +12,19 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, format_number, normalise_zone_code
+from pipelines.submission import (
+    FileRejected,
+    ParsedFile,
+    ZoneLookup,
+    arrow_cells_frame,
+    format_number,
+    normalise_zone_code,
+)
 from schemas.catalogue import load_catalogue, normalise_indicator_name, normalise_text
-from schemas.observations import CELL_COLUMNS
+from schemas.observations import cells_arrow_schema
 
 YEAR_TEXT = re.compile(r"((?:19|20)\d\d)(?:\.0+)?年?(?:度)?")
 LABEL_CODE = "实验区代码"
@@ -203,6 +209,13 @@ def check_archive(path: Path, max_inflated_bytes: int) -> None:
 
 def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
     """Read one workbook; raises FileRejected when it cannot be used at all."""
+    parsed = read_workbook_table(path, zones, max_inflated_bytes)
+    return ParsedFile(parsed.zone_code, arrow_cells_frame(parsed.cells), parsed.warnings)
+
+
+def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
+    """`read_workbook` with the cells as an Arrow table (`cells_arrow_schema`): a reading process
+    sends it back as a few buffers, and the batch's tables become one frame once, not one per file."""
     check_archive(path, max_inflated_bytes)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -228,49 +241,54 @@ def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAU
     raise FileRejected("no_data_sheet", "no sheet has a header row with 指标名称 and year columns (e.g. 2009)")
 
 
-def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, formulas: dict[str, str]):
+def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, formulas: dict[str, str]) -> pa.Table:
     catalogue = load_catalogue()
     expected_names = {i: normalise_indicator_name(ind.name_zh) for i, ind in catalogue.indicators.items()}
-    letters = {col: column_letters(col) for col in layout.year_cols}
+    year_columns = [(col, year, column_letters(col)) for col, year in layout.year_cols.items()]
     # Column lists rather than a dict per cell: a national batch has hundreds of thousands of cells.
-    columns: dict[str, list] = {name: [] for name in CELL_COLUMNS}
+    indicator_raw, year_raw, raw_value, number, source_cell = [], [], [], [], []
+    unit_of_cell, reason_of_cell, detail_of_cell = [], [], []
     for row_index in range(layout.first_data_row, len(rows)):
         row = rows[row_index]
-        seq = _sequence_number(row[layout.seq_col] if layout.seq_col < len(row) else None)
+        width = len(row)
+        seq = _sequence_number(row[layout.seq_col] if layout.seq_col < width else None)
         if seq is None:
             continue  # signatures, notes: rows without 序号 are not indicator rows
-        name = cell_text(row[layout.name_col]) if layout.name_col < len(row) else ""
-        unit = cell_text(row[layout.unit_col]) if layout.unit_col is not None and layout.unit_col < len(row) else ""
+        name = cell_text(row[layout.name_col]) if layout.name_col < width else ""
+        unit = cell_text(row[layout.unit_col]) if layout.unit_col is not None and layout.unit_col < width else ""
         row_reason = row_detail = None
         seq_number = int(seq) if seq.isdigit() else None
         if seq_number in expected_names and normalise_indicator_name(name) != expected_names[seq_number]:
             row_reason = "indicator_name_mismatch"
             row_detail = f"序号 {seq} is {catalogue.indicators[seq_number].name_zh!r}, the row names {name!r}"
-        for col, year in layout.year_cols.items():
-            value = row[col] if col < len(row) else ""
-            ref = f"{letters[col]}{row_index + 1}"
+        row_number = str(row_index + 1)
+        for col, year, letters in year_columns:
+            value = row[col] if col < width else ""
+            ref = letters + row_number
             reason, detail = row_reason, row_detail
-            if ref in formulas:
+            if formulas and ref in formulas:
                 value = formulas[ref]
                 reason = reason or "formula_without_value"
                 detail = detail or f"formula {value} has no computed value"
-            if value is None or value == "":
+            elif value is None or value == "":
                 continue
-            is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            columns["indicator_raw"].append(seq)
-            columns["year_raw"].append(year)
-            columns["raw_value"].append(format_number(float(value)) if is_number else str(value))
-            columns["number"].append(float(value) if is_number else float("nan"))
-            columns["unit"].append(unit)
-            columns["source_cell"].append(ref)
-            columns["row_reason"].append(reason)
-            columns["row_detail"].append(detail)
-    count = len(columns["source_cell"])
-    columns["zone_code"], columns["source_sheet"] = [zone_code] * count, [layout.sheet] * count
-    # Built as Arrow: the frame travels back from a reading process as a few buffers.
-    table = pa.table({name: pa.array(columns[name], pa.float64() if name == "number" else pa.string())
-                      for name in CELL_COLUMNS})
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                raw_value.append(format_number(float(value)))
+                number.append(float(value))
+            else:
+                raw_value.append(str(value))
+                number.append(float("nan"))
+            indicator_raw.append(seq)
+            year_raw.append(year)
+            source_cell.append(ref)
+            reason_of_cell.append(reason)
+            detail_of_cell.append(detail)
+        unit_of_cell += [unit] * (len(source_cell) - len(unit_of_cell))
+    count = len(source_cell)
+    columns = {"zone_code": [zone_code] * count, "indicator_raw": indicator_raw, "year_raw": year_raw,
+               "raw_value": raw_value, "number": number, "unit": unit_of_cell, "source_sheet": [layout.sheet] * count,
+               "source_cell": source_cell, "row_reason": reason_of_cell, "row_detail": detail_of_cell}
+    return pa.table(columns, schema=cells_arrow_schema())
 
 
 def _sequence_number(value: object) -> str | None:

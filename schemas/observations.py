@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 
 from schemas.catalogue import load_catalogue
 
@@ -29,6 +30,14 @@ CELL_COLUMNS = {
     "row_reason": TEXT,  # a reason decided while reading (e.g. indicator_name_mismatch)
     "row_detail": TEXT,
 }
+
+
+
+def cells_arrow_schema() -> pa_arrow.Schema:
+    """CELL_COLUMNS as an Arrow schema: how cells travel back from the reading processes."""
+    return pa_arrow.schema([(name, pa_arrow.float64() if dtype == "float64" else pa_arrow.string())
+                            for name, dtype in CELL_COLUMNS.items()])
+
 
 # A value missing where the schema needs one fails pandera's `not_nullable`; these say why.
 NULL_REASONS = {
