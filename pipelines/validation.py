@@ -62,14 +62,19 @@ class ValidatedValues:
 def validate_cells(cells: pd.DataFrame, known_zones: list[str]) -> ValidatedValues:
     """Validate cells (the readers' columns plus file_id, round, batch, cell_order)."""
     catalogue = load_catalogue()
-    cells = cells.reset_index(drop=True)
+    if not isinstance(cells.index, pd.RangeIndex) or cells.index.start != 0 or cells.index.step != 1:
+        cells = cells.reset_index(drop=True)
     # Most cells are numbers already (workbooks) or plain numbers as text (CSVs): the text rules
     # below run only on the rest. A formula without a value carries its formula text, so it is
     # never taken for a gap.
-    number = cells["number"].where(cells["number"].notna(), plain_numbers(cells["raw_value"]))
+    number = cells["number"].copy()
+    without_number = number.isna()
+    if without_number.any():
+        number[without_number] = plain_numbers(cells["raw_value"][without_number])
     textual = number.isna()
     is_missing = textual & by_unique(cells["raw_value"].where(textual), missing_mask)
-    cells, number, textual = (part[~is_missing].reset_index(drop=True) for part in (cells, number, textual))
+    if is_missing.any():  # a million-row copy when nothing is missing is not needed
+        cells, number, textual = (part[~is_missing].reset_index(drop=True) for part in (cells, number, textual))
 
     indicator_id = by_unique(cells["indicator_raw"], parse_integers)
     known_indicator = indicator_id.isin(list(catalogue.indicators)).fillna(False).astype(bool)
@@ -139,13 +144,13 @@ def _unit_sign_of(indicator_id: object) -> str:
 def _unit_factors(indicator_id: pd.Series, unit: pd.Series, known: pd.Series) -> pd.Series:
     """The conversion factor of each cell's unit, NaN where there is none (or the indicator is unknown)."""
     catalogue = load_catalogue()
-    pairs = pd.DataFrame({"indicator_id": indicator_id.where(known, 0).astype("int64"),
-                          "unit": unit.fillna("").astype(object)})
-    distinct = pairs.drop_duplicates().copy()
-    distinct["factor"] = [catalogue.conversion_factor(i, u) if i else 1.0
-                          for i, u in distinct.itertuples(index=False)]
-    factors = pairs.merge(distinct, on=["indicator_id", "unit"], how="left")["factor"]
-    return pd.Series(factors.to_numpy(dtype="float64"), index=indicator_id.index)
+    # A few dozen distinct (indicator, unit) pairs in a million cells: each pair is looked up once.
+    ids = indicator_id.where(known, 0).astype("int64").to_numpy()
+    unit_codes, units = pd.factorize(unit.fillna(""))
+    pair_codes, pairs = pd.factorize(ids * (len(units) + 1) + unit_codes)
+    factors = np.array([catalogue.conversion_factor(int(pair // (len(units) + 1)), units[pair % (len(units) + 1)])
+                        if pair // (len(units) + 1) else 1.0 for pair in pairs], dtype="float64")
+    return pd.Series(factors[pair_codes], index=indicator_id.index)
 
 
 def _reasons(candidates: pd.DataFrame, cells: pd.DataFrame, known_zones: list[str]) -> pd.Series:
