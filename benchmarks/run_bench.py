@@ -6,6 +6,7 @@ once as workbooks (one file per zone), it measures in one process run:
   every workbook's data sheet;
 - `sdz run` end to end (a fresh process: parse, validate, load, marts, reports) with its peak
   memory, and each stage's share from Dagster's step timings;
+- the floor: `sdz run` on the same registry with no submission, what a run costs before any value;
 - a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
   cache), timed beside a rebuild of the same files without the cache and checked against it
   table by table;
@@ -84,6 +85,16 @@ def stage_seconds(warehouse: Path) -> dict[str, float]:
         return stages
 
 
+def floor_run(folder: Path, raw: Path) -> float:
+    """Seconds of `sdz run` on the same registry with no submission at all: what a run costs before any
+    value (interpreter, imports, Dagster's run of every step and its event log, publishing, reports)."""
+    empty = folder / "no-submissions"
+    shutil.rmtree(empty, ignore_errors=True)
+    (empty / "raw" / "reference").mkdir(parents=True)
+    shutil.copy(raw / "reference" / "zones.csv", empty / "raw" / "reference" / "zones.csv")
+    return sdz_run(empty / "raw", empty / "warehouse" / "sdz.duckdb", use_cache=False)["seconds"]
+
+
 def differing_tables(one: Path, other: Path) -> list[str]:
     """Tables whose rows differ (as multisets) between two warehouses."""
     with duckdb.connect() as con:
@@ -114,6 +125,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             shutil.rmtree(raw / "2040" / "batch-2", ignore_errors=True)
             shutil.rmtree(folder / "warehouse", ignore_errors=True)
             bare = bare_csv(raw) if fmt == "csv" else bare_workbooks(raw)
+            floor = floor_run(folder, raw)
             full = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             write_supplementary(raw, 0.05, fmt)
             rerun = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
@@ -123,6 +135,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             shutil.rmtree(raw / "2040" / "batch-2")
             row = {"format": fmt, "zones": zones, "values": zones * 16 * 31, "bare_seconds": round(bare, 2),
                    "sdz_seconds": full["seconds"], "ratio": round(full["seconds"] / bare, 1),
+                   "floor_seconds": floor, "floor_ratio": round(floor / bare, 1),
                    "peak_rss_mb": full["peak_rss_mb"], "stages": full["stages"],
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
                    "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
@@ -141,11 +154,12 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
 
 
 def print_table(results: dict) -> None:
-    print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>9}{'sdz s':>8}{'ratio':>7}{'peak MB':>9}"
+    print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>9}{'floor s':>9}{'sdz s':>8}{'ratio':>7}{'peak MB':>9}"
           f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
-        print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>9}{r['sdz_seconds']:>8}"
+        print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>9}{r['floor_seconds']:>9}"
+              f"{r['sdz_seconds']:>8}"
               f"{r['ratio']:>7}{r['peak_rss_mb']:>9}{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}"
               f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}  {stages}")
     for fmt in ("csv", "workbook"):
