@@ -56,6 +56,7 @@ def first_lines(text: str, records: int) -> list[int]:
 
 
 BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+LONE_CARRIAGE_RETURN = re.compile(rb"\r(?!\n)")
 
 
 def _text_table(text: str) -> pd.DataFrame:
@@ -167,18 +168,41 @@ def read_long_csvs(paths: list[Path]) -> CsvBatch:
 
     Files that are not plain are listed in `one_by_one` (indexes into `paths`); their cells and
     refusals come from `read_long_csv`."""
-    tables, indexes, one_by_one = [], [], []
+    # Plain files with the same header line are parsed as one text: a parse per file costs more
+    # than the parse itself at thousands of small files.
+    by_header: dict[tuple[str, ...], list[tuple[int, bytes]]] = {}
+    one_by_one = []
     for index, path in enumerate(paths):
-        table = _plain_table(path.read_bytes())
-        if table is None:
+        parts = _plain_parts(path.read_bytes())
+        if parts is None:
             one_by_one.append(index)
         else:
+            by_header.setdefault(parts[0], []).append((index, parts[1]))
+    tables, indexes, lengths = [], [], []
+    for header, files in by_header.items():
+        table = _plain_table(header, [body for _, body in files])
+        if table is not None:  # one text
             tables.append(table)
-            indexes.append(index)
-    lengths = np.array([table.num_rows for table in tables], dtype="int64")
+            indexes += [index for index, _ in files]
+            lengths += [body.count(b"\n") for _, body in files]
+            continue
+        for index, body in files:  # a file of the group does not parse: find it, read the others
+            table = _plain_table(header, [body])
+            if table is None:
+                one_by_one.append(index)
+            else:
+                tables.append(table)
+                indexes.append(index)
+                lengths.append(table.num_rows)
+    one_by_one.sort()
     every = pa.concat_tables(tables) if tables else pa.table(
         {name: pa.array([], pa.string()) for name in PLAIN_COLUMNS})
+    lengths = np.array(lengths, dtype="int64")
     file_index = np.repeat(np.array(indexes, dtype="int64"), lengths)
+    if len(by_header) > 1:  # back to the order of `paths`
+        order = np.argsort(file_index, kind="stable")
+        every, file_index = every.take(pa.array(order)), file_index[order]
+        lengths = np.bincount(file_index, minlength=len(paths))[sorted(set(indexes))]
     # Line 1 is the header and plain files have one record a line: record i is on line i + 2.
     line = np.arange(len(file_index), dtype="int64") - np.repeat(np.cumsum(lengths) - lengths, lengths) + 2
     # Blank values are dropped; Arrow trims what `str.strip()` trims (\x1c-\x1f and \u3000 included).
@@ -203,10 +227,11 @@ def read_long_csvs(paths: list[Path]) -> CsvBatch:
 PLAIN_COLUMNS = ["zone_code", "indicator", "year", "value", "unit"]
 
 
-def _plain_table(data: bytes) -> pa.Table | None:
-    """A plain CSV as a table of its PLAIN_COLUMNS (unit blank when absent), or None when the file
-    needs `read_long_csv`: not UTF-8, quotes, blank lines, empty, a header it would refuse."""
-    if b"\x00" in data or b'"' in data:
+def _plain_parts(data: bytes) -> tuple[tuple[str, ...], bytes] | None:
+    """A plain CSV's header (as written) and its records (UTF-8, ending with a line break), or None
+    when the file needs `read_long_csv`: not UTF-8, quotes, blank lines or a lone carriage return,
+    empty, a header it would refuse."""
+    if b"\x00" in data or b'"' in data or LONE_CARRIAGE_RETURN.search(data):
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -214,19 +239,31 @@ def _plain_table(data: bytes) -> pa.Table | None:
         return None
     if not text.strip() or BLANK_LINE.search(text):
         return None
-    header = text.split("\n", 1)[0].rstrip("\r").split(",")
+    first_line, _, records = text.partition("\n")
+    header = first_line.rstrip("\r").split(",")
     names = [normalise_text(column).lower() for column in header]
     if (len(set(header)) != len(header) or len(set(names)) != len(names)
             or not set(REQUIRED_HEADER) <= set(names) or not set(names) <= set(REQUIRED_HEADER + OPTIONAL_HEADER)):
         return None
+    body = records.encode("utf-8")
+    return tuple(header), body if not body or body.endswith(b"\n") else body + b"\n"
+
+
+def _plain_table(header: tuple[str, ...], bodies: list[bytes]) -> pa.Table | None:
+    """The records of plain CSVs with this header as one table of PLAIN_COLUMNS (unit blank when
+    absent), or None when they do not parse (a record with too many or too few fields)."""
+    names = [normalise_text(column).lower() for column in header]
+    text = b"".join(bodies)
     try:
         table = pyarrow_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pyarrow_csv.ReadOptions(use_threads=False),
+            io.BytesIO(text),
+            read_options=pyarrow_csv.ReadOptions(column_names=list(header), use_threads=False),
             convert_options=pyarrow_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header}, strings_can_be_null=False),
-        )
+        ) if text else pa.table({name: pa.array([], pa.string()) for name in header})
     except pa.ArrowInvalid:
+        return None
+    if table.num_rows != text.count(b"\n"):  # each record on one line, or the line numbers would be off
         return None
     table = table.rename_columns(names)
     if "unit" not in names:
