@@ -215,13 +215,14 @@ def read_long_csvs(paths: list[Path]) -> CsvBatch:
         "number": pa.nulls(rows, pa.float64()), "unit": plain.column("unit"), "source_sheet": no_text,
         "source_cell": pc.binary_join_element_wise("line ", pc.cast(pa.array(line[kept]), pa.string()), ""),
         "row_reason": no_text, "row_detail": no_text, "file_index": pa.array(file_index[kept]),
-    }).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-    pairs = cells[["file_index", "zone_code"]].drop_duplicates()
+    })
+    pairs = cells.group_by(["file_index", "zone_code"], use_threads=False).aggregate([])
     codes: dict[int, set[str]] = {index: set() for index in indexes}
-    for index, code in pairs.itertuples(index=False):
+    for index, code in zip(pairs.column("file_index").to_pylist(), pairs.column("zone_code").to_pylist(),
+                           strict=True):
         codes[index].add(normalise_text(code).upper())
     zones = {index: found.pop() if len(found) == 1 else None for index, found in codes.items()}
-    return CsvBatch(cells, zones, one_by_one)
+    return CsvBatch(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get), zones, one_by_one)
 
 
 PLAIN_COLUMNS = ["zone_code", "indicator", "year", "value", "unit"]

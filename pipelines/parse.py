@@ -186,7 +186,10 @@ def _concat_cells(
 
 def _not_expected_warnings(files: pd.DataFrame, cells: pd.DataFrame, registry: pd.DataFrame) -> list[dict]:
     """zone_not_expected for each loaded file and zone the registry does not expect in that round."""
-    pairs = cells[["file_id", "round", "batch", "zone_code"]].drop_duplicates()
+    # (round and batch follow from the file: the distinct pairs of file and zone are all there is)
+    file_and_zone = pd.MultiIndex.from_arrays([cells["file_id"], cells["zone_code"]]).unique()
+    pairs = files.set_index("file_id").loc[file_and_zone.get_level_values(0), ["round", "batch"]].reset_index()
+    pairs["zone_code"] = file_and_zone.get_level_values(1)
     pairs = pairs.assign(zone_code=by_unique(pairs["zone_code"], normalised_codes))
     pairs = pairs[pairs["zone_code"].isin(registry["zone_code"])]
     warnings = []
