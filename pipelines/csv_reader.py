@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pyarrow_csv
 
-from pipelines.submission import FileRejected, ParsedFile
+from pipelines.submission import FileRejected, ParsedFile, arrow_frame
 from schemas.catalogue import normalise_text
 
 REQUIRED_HEADER = ["zone_code", "indicator", "year", "value"]
@@ -222,7 +222,7 @@ def read_long_csvs(paths: list[Path]) -> CsvBatch:
                            strict=True):
         codes[index].add(normalise_text(code).upper())
     zones = {index: found.pop() if len(found) == 1 else None for index, found in codes.items()}
-    return CsvBatch(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get), zones, one_by_one)
+    return CsvBatch(arrow_frame(cells), zones, one_by_one)
 
 
 PLAIN_COLUMNS = ["zone_code", "indicator", "year", "value", "unit"]

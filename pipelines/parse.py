@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pipelines.csv_reader import read_long_csv, read_long_csvs
 from pipelines.registry import expected_in_round
-from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, arrow_cells_frame
+from pipelines.submission import FileRejected, ParsedFile, ZoneLookup, arrow_frame
 from pipelines.values import by_unique, normalised_codes
 from pipelines.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook_table
 from schemas.observations import CELL_COLUMNS, cells_arrow_schema
@@ -166,7 +166,7 @@ def _concat_cells(
     columns = ["file_id", "round", "batch", *CELL_COLUMNS]
     parts = [plain_cells[columns].astype(CELL_COLUMNS)] if len(plain_cells) else []
     if cell_tables:
-        one_by_one = arrow_cells_frame(pa.concat_tables(cell_tables))
+        one_by_one = arrow_frame(pa.concat_tables(cell_tables))
         # One column per source field, repeated over each file's cells (assigning per file costs a
         # millisecond a file, seconds at national scale).
         lengths = [table.num_rows for table in cell_tables]

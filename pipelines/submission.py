@@ -51,9 +51,10 @@ class ParsedFile:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (flag, detail)
 
 
-def arrow_cells_frame(cells: pa.Table) -> pd.DataFrame:
-    """Cells as an Arrow table → the frame of CELL_COLUMNS (text stays Arrow-backed)."""
-    return cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a frame whose text stays Arrow-backed (a million cells of Python strings
+    would cost several times the memory and a copy)."""
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
 def format_number(number: float) -> str:

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from pipelines.code_version import code_digest
 from pipelines.parse import ParsedSubmissions, parse_submissions
+from pipelines.submission import arrow_frame
 from pipelines.validation import ValidatedValues, validate_cells
 
 _TEXT, _INTEGER = pa.string(), pa.int64()
@@ -220,7 +221,7 @@ def placed(values: pa.Table, files: pd.DataFrame, order: list[str]) -> pd.DataFr
         columns[name] = pc.take(pa.array(files[name].to_numpy(dtype="int64")), row)
     columns["cell_order"] = pc.add(pc.take(pa.array(files["cell_offset"].to_numpy(dtype="int64")), row),
                                    values.column("position"))
-    return pa.table(columns).select(order).to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    return arrow_frame(pa.table(columns).select(order))
 
 
 def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache: ValueCache | None) -> ValidatedValues:
