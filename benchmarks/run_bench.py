@@ -42,6 +42,16 @@ STAGES = {  # Dagster step → stage
 }
 
 
+def warm_page_cache(raw: Path) -> None:
+    """Read every submission and import sdz once, untimed: the bare engines and `sdz run` are compared
+    on files in memory. The machine reclaims pages it has not touched for a while; a cold read of
+    2,850 CSVs took 5 s instead of 1 s, which measures the disk rather than the engine."""
+    for path in sorted(raw.rglob("*")):
+        if path.is_file():
+            path.read_bytes()
+    subprocess.run([sys.executable, "-c", "import pipelines.runner"], cwd=ROOT, check=True)
+
+
 def bare_csv(raw: Path) -> float:
     started = time.perf_counter()
     with duckdb.connect() as con:
@@ -124,6 +134,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             raw = generate(folder, zones, fmt)
             shutil.rmtree(raw / "2040" / "batch-2", ignore_errors=True)
             shutil.rmtree(folder / "warehouse", ignore_errors=True)
+            warm_page_cache(raw)
             bare = bare_csv(raw) if fmt == "csv" else bare_workbooks(raw)
             floor = floor_run(folder, raw)
             full = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
