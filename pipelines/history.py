@@ -22,14 +22,13 @@ FLAG_COLUMNS = ["zone_code", "indicator_id", "year", "round", "batch", "file_id"
 # reads every key once, and a supplementary batch repeats a few percent of them. Grouping,
 # windows and sorts run on the rows of those keys; every other row is its key's only version,
 # in force, and passes through with a cheap anti join against the (small) repeated keys.
+REPEATED_KEY = "k.zone_code = h.zone_code and k.indicator_id = h.indicator_id and k.year = h.year"
 REPEATED_SQL = f"""
 create or replace temp table staging_repeated_keys as
 select {KEY} from staging_accepted group by all having count(*) > 1;
 create or replace temp table staging_repeated as
-select a.* from staging_accepted a
-semi join staging_repeated_keys k on k.zone_code = a.zone_code and k.indicator_id = a.indicator_id and k.year = a.year
+select h.* from staging_accepted h semi join staging_repeated_keys k on {REPEATED_KEY}
 """
-REPEATED_KEY = "k.zone_code = h.zone_code and k.indicator_id = h.indicator_id and k.year = h.year"
 
 # Within one (round, batch), the same key with different values: all of them are rejected.
 # Conflicting values are listed in ascending order.
@@ -93,7 +92,8 @@ join batches b on b.round = v.round and b.batch = v.batch
 join series s on s.zone_code = v.zone_code and s.indicator_id = v.indicator_id
 """
 
-# The values in force, and the history with the version in force marked, as tables.
+# The values in force, and the history with the version in force marked, as tables (a row of a
+# key read once is its key's value in force).
 RESULT_TABLES_SQL = f"""
 create or replace temp table staging_in_force as
 select * from staging_versions where not repeated
