@@ -10,7 +10,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipelines.index_engine import Method, compute_index
+from pipelines.index_engine import compute_index
+from pipelines.index_method import Method
 from pipelines.warehouse import create_table, insert_frame, transaction
 from schemas.core_tables import TableDefinition
 

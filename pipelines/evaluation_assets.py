@@ -5,7 +5,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.evaluation import INDEX_ZONE_YEAR, write_index_zone_year
-from pipelines.index_engine import MethodError, load_method
+from pipelines.index_method import MethodError, load_method
 from pipelines.settings import SdzSettings
 from pipelines.warehouse import ensure_build
 

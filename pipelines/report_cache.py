@@ -23,7 +23,7 @@ from pipelines.code_version import code_digest
 REPORT_CODE = ["pipelines/reports.py", "pipelines/report_assets.py", "pipelines/report_cache.py",
                "pipelines/report_charts.py", "pipelines/report_data.py", "pipelines/report_evaluation.py",
                "pipelines/report_method.py", "pipelines/report_model.py", "pipelines/report_monitoring.py",
-               "pipelines/report_svg.py", "pipelines/index_engine.py",
+               "pipelines/report_svg.py", "pipelines/index_engine.py", "pipelines/index_method.py",
                "pipelines/templates", "schemas"]
 REPORT_LIBRARIES = ["duckdb", "pandas", "xlsxwriter", "Jinja2"]
 REPORT_FILES = [f"{kind}.{ext}" for kind in ("monitoring", "evaluation") for ext in ("html", "xlsx")]

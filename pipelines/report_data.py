@@ -22,7 +22,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.index_engine import Method, compute_index
+from pipelines.index_engine import compute_index
+from pipelines.index_method import Method
 from schemas.observations import FIRST_YEAR
 
 # The zones expected in round $r: designated before the round and not removed by it (contract 3).

@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipelines import report_charts as charts
 from pipelines import report_data as data
-from pipelines.index_engine import Method
+from pipelines.index_method import Method
 from pipelines.report_data import RoundInputs
 from pipelines.report_method import describe_method, method_table, node_name
 from pipelines.report_model import (

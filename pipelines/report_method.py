@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.index_engine import Group, Leaf, Method
+from pipelines.index_method import Group, Leaf, Method
 from schemas.catalogue import load_catalogue
 
 ROOT_NAME = "创新能力指数 innovation-capacity index"

@@ -30,7 +30,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipelines import report_cache as cache
 from pipelines import report_data as data
-from pipelines.index_engine import load_method
+from pipelines.index_method import load_method
 from pipelines.report_evaluation import evaluation_report
 from pipelines.report_model import Paragraph, Report, Table
 from pipelines.report_monitoring import monitoring_report
