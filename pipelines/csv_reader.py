@@ -200,9 +200,9 @@ def read_long_csvs(paths: list[Path]) -> CsvBatch:
     lengths = np.array(lengths, dtype="int64")
     file_index = np.repeat(np.array(indexes, dtype="int64"), lengths)
     if len(by_header) > 1:  # back to the order of `paths`
-        order = np.argsort(file_index, kind="stable")
-        every, file_index = every.take(pa.array(order)), file_index[order]
-        lengths = np.bincount(file_index, minlength=len(paths))[sorted(set(indexes))]
+        rows_in_order = np.argsort(file_index, kind="stable")
+        every, file_index = every.take(pa.array(rows_in_order)), file_index[rows_in_order]
+        lengths = lengths[np.argsort(indexes)]
     # Line 1 is the header and plain files have one record a line: record i is on line i + 2.
     line = np.arange(len(file_index), dtype="int64") - np.repeat(np.cumsum(lengths) - lengths, lengths) + 2
     # Blank values are dropped; Arrow trims what `str.strip()` trims (\x1c-\x1f and \u3000 included).

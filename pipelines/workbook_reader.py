@@ -60,10 +60,6 @@ def column_letters(col: int) -> str:
     return letters
 
 
-def cell_ref(row: int, col: int) -> str:
-    return f"{column_letters(col)}{row + 1}"
-
-
 def cell_text(value: object) -> str:
     """A cell's content as normalised text ('' for empty)."""
     if value is None:
