@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.workbook_reader import column_letters
+from pipelines.ingest.workbook_reader import column_letters
 from schemas.catalogue import load_catalogue, load_provinces
 
 ROUND = 2040

@@ -49,7 +49,7 @@ def warm_page_cache(raw: Path) -> None:
     for path in sorted(raw.rglob("*")):
         if path.is_file():
             path.read_bytes()
-    subprocess.run([sys.executable, "-c", "import pipelines.runner"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-c", "import pipelines.runtime.runner"], cwd=ROOT, check=True)
 
 
 def bare_csv(raw: Path) -> float:

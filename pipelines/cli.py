@@ -38,9 +38,9 @@ def run(
                                                    "warehouse/sdz.duckdb)")] = None,
 ) -> None:
     """Ingest every submission under the raw folder, rebuild the warehouse and publish it."""
-    from pipelines.runner import RunFailed, run_pipeline
-    from pipelines.settings import SdzSettings
-    from pipelines.summary import print_summary
+    from pipelines.publish.summary import print_summary
+    from pipelines.runtime.runner import RunFailed, run_pipeline
+    from pipelines.runtime.settings import SdzSettings
 
     settings = SdzSettings.from_env(raw, warehouse)
     started = time.perf_counter()
@@ -60,9 +60,9 @@ def validate(
                                                    "the <round>/batch-N folder or a year in the file name)")] = None,
 ) -> None:
     """Check files against the template and the value rules; touches no warehouse."""
-    from pipelines.registry import RegistryError, read_registry
-    from pipelines.settings import SdzSettings
-    from pipelines.validate_files import print_report, validate_files
+    from pipelines.ingest.registry import RegistryError, read_registry
+    from pipelines.runtime.settings import SdzSettings
+    from pipelines.validate.check_files import print_report, validate_files
 
     registry_path = registry or registry_beside(files) or SdzSettings.from_env().registry_path
     try:
@@ -112,7 +112,7 @@ def index(
     sensitivity: Annotated[int, typer.Option(help="runs of the weight / normalisation sensitivity analysis")] = 0,
 ) -> None:
     """Compute a composite index from long data with a method file."""
-    from pipelines.index_engine import index_command
+    from pipelines.index.engine import index_command
 
     raise typer.Exit(index_command(data, method, out, sensitivity))
 
@@ -128,8 +128,8 @@ def ui(
     the warehouse folder (.dagster/)."""
     import os
 
-    from pipelines.instance import ensure_dagster_home
-    from pipelines.settings import PROJECT_ROOT, SdzSettings
+    from pipelines.runtime.instance import ensure_dagster_home
+    from pipelines.runtime.settings import PROJECT_ROOT, SdzSettings
 
     settings = SdzSettings.from_env(raw, warehouse)
     environment = {**os.environ, "DAGSTER_HOME": str(ensure_dagster_home(settings)),
@@ -145,7 +145,7 @@ def ui(
 @app.command()
 def demo(directory: Annotated[Path, typer.Argument(help="folder to write the synthetic raw folder into")]) -> None:
     """Write the deterministic synthetic demo submissions (clearly labelled, never real data)."""
-    from pipelines.demo import generate_demo
+    from pipelines.demo.generate import generate_demo
 
     try:
         summary = generate_demo(directory)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines import evaluation_assets, ingest_assets
-from pipelines.batches import SUBMISSION_BATCHES
-from pipelines.publish_assets import publish_definitions
-from pipelines.report_assets import report_definitions
-from pipelines.sensors import WHOLE_RUN, raw_folder_sensor
-from pipelines.settings import SQL_MODELS_DIR, SdzSettings
-from pipelines.sql_assets import sql_model_definitions
+from pipelines.index import assets as index_assets
+from pipelines.ingest import assets as ingest_assets
+from pipelines.ingest.batches import SUBMISSION_BATCHES
+from pipelines.ingest.sensor import raw_folder_sensor
+from pipelines.load import assets as load_assets
+from pipelines.models.assets import sql_model_definitions
+from pipelines.publish.assets import publish_definitions
+from pipelines.publish.reports.assets import report_definitions
+from pipelines.runtime.job import WHOLE_RUN
+from pipelines.runtime.settings import SQL_MODELS_DIR, SdzSettings
+from pipelines.validate import assets as validate_assets
 
 
 def build_definitions(settings: SdzSettings | None = None, in_memory: bool = False) -> dg.Definitions:
@@ -18,7 +22,7 @@ def build_definitions(settings: SdzSettings | None = None, in_memory: bool = Fal
 
     `in_memory` passes values between steps in memory (for `sdz run`, one process); the UI's
     runs keep Dagster's file IO manager so a single step can be re-executed."""
-    python_modules = [ingest_assets, evaluation_assets]
+    python_modules = [ingest_assets, validate_assets, load_assets, index_assets]
     model_assets = sql_model_definitions(SQL_MODELS_DIR)
     build_assets = [*dg.load_assets_from_modules(python_modules), *model_assets]
     # Everything named <schema>.<table> is a table of the warehouse under construction.

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.registry import read_registry
-from pipelines.submission import ZoneLookup
+from pipelines.ingest.registry import read_registry
+from pipelines.ingest.submission import ZoneLookup
 from tests.builders import write_registry
 
 
@@ -21,7 +21,7 @@ from tests.builders import write_registry
 class Run:
     """A completed run: its summary, the published warehouse and a read-only connection to it."""
 
-    summary: object  # pipelines.summary.RunSummary
+    summary: object  # pipelines.publish.summary.RunSummary
     warehouse: Path
     con: duckdb.DuckDBPyConnection
 
@@ -53,8 +53,8 @@ def _runner(base: Path):
     connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 
     def run(raw: Path, warehouse: Path | None = None) -> Run:
-        from pipelines.runner import run_pipeline  # imported here: collecting tests needs no Dagster
-        from pipelines.settings import SdzSettings
+        from pipelines.runtime.runner import run_pipeline  # imported here: collecting tests needs no Dagster
+        from pipelines.runtime.settings import SdzSettings
 
         warehouse = Path(warehouse or base / f"run-{len(connections) + 1}" / "sdz.duckdb").resolve()
         if warehouse in connections:

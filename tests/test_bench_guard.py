@@ -18,10 +18,10 @@ import duckdb
 from python_calamine import CalamineWorkbook
 
 from benchmarks.national_data import generate
-from pipelines.inventory import list_submissions
-from pipelines.parse import parse_submissions
-from pipelines.registry import read_registry
-from pipelines.validation import validate_cells
+from pipelines.ingest.inventory import list_submissions
+from pipelines.ingest.parse import parse_submissions
+from pipelines.ingest.registry import read_registry
+from pipelines.validate.rules import validate_cells
 
 MAX_RATIO = 30
 MAX_WORKBOOK_RATIO = 25

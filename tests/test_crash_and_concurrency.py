@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import generate_demo
+from pipelines.demo.generate import generate_demo
 
 COUNT_SQL = """
 select (select count(*) from core.observations), (select count(*) from core.observation_history),

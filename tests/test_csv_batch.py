@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.csv_reader import read_long_csv, read_long_csvs
-from pipelines.submission import FileRejected
+from pipelines.ingest.csv_reader import read_long_csv, read_long_csvs
+from pipelines.ingest.submission import FileRejected
 from schemas.observations import CELL_COLUMNS
 
 HEADERS = [

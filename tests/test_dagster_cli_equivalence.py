@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.demo import generate_demo
-from pipelines.settings import PROJECT_ROOT
+from pipelines.demo.generate import generate_demo
+from pipelines.runtime.settings import PROJECT_ROOT
 
 
 def tables_of(path: Path) -> dict[str, list]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo import generate_demo
+from pipelines.demo.generate import generate_demo
 
 ASSETS_QUERY = """
 { assetNodes { assetKey { path } groupName description isPartitioned
@@ -92,7 +92,7 @@ def test_the_ui_shows_the_whole_graph_grouped_by_stage(ui):
     port, _ = ui
     nodes = {"/".join(n["assetKey"]["path"]): n for n in graphql(port, ASSETS_QUERY)["assetNodes"]}
     groups = {n["groupName"] for n in nodes.values()}
-    assert {"raw", "parse", "validate", "load", "mart", "publish"} <= groups
+    assert {"ingest", "validate", "load", "models", "index", "publish"} <= groups
     for key in ("zone_registry", "submission_inventory", "parsed_submissions", "validated_values",
                 "core/observations", "mart/coverage", "mart/index_zone_year", "warehouse", "feedback_workbooks"):
         assert key in nodes, key

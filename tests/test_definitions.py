@@ -9,8 +9,8 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import build_definitions, defs
-from pipelines.runner import WHOLE_RUN
-from pipelines.settings import SdzSettings
+from pipelines.runtime.runner import WHOLE_RUN
+from pipelines.runtime.settings import SdzSettings
 from schemas.core_tables import core_table_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +42,15 @@ def test_every_asset_has_a_group_and_a_description(specs) -> None:
     undocumented = [spec.key.to_user_string() for spec in specs if not (spec.description or "").strip()]
     ungrouped = [spec.key.to_user_string() for spec in specs if spec.group_name in (None, "default")]
     assert (undocumented, ungrouped) == ([], [])
+
+
+def test_the_tree_shows_the_graph(specs) -> None:
+    # Every asset group is a stage package under pipelines/, and the package of an asset's code is its group.
+    packages = {path.parent.name for path in (ROOT / "pipelines").glob("*/__init__.py")}
+    assert {spec.group_name for spec in specs} <= packages
+    assert {spec.group_name for spec in specs} == {"ingest", "validate", "load", "models", "index", "publish"}
+    loose = sorted(path.name for path in (ROOT / "pipelines").glob("*.py"))
+    assert loose == ["__init__.py", "cli.py", "definitions.py"]
 
 
 def test_the_graph_holds_the_contract_tables_and_publishing(specs) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipelines.demo import MANIFEST_NAME, README_NAME, generate_demo
-from pipelines.demo_zones import build_registry, build_series
+from pipelines.demo.generate import MANIFEST_NAME, README_NAME, generate_demo
+from pipelines.demo.zones import build_registry, build_series
 from schemas.catalogue import load_catalogue, load_reason_codes
 
 # Regions of domain.md, by GB/T 2260 province code (kept here, independent of the generator).

@@ -10,10 +10,10 @@ import duckdb
 import pytest
 
 from pipelines.definitions import build_definitions
-from pipelines.demo import generate_demo
-from pipelines.runner import materialize_all
-from pipelines.settings import SQL_MODELS_DIR, SdzSettings
-from pipelines.sql_models import discover_models
+from pipelines.demo.generate import generate_demo
+from pipelines.models.sql_models import discover_models
+from pipelines.runtime.runner import materialize_all
+from pipelines.runtime.settings import SQL_MODELS_DIR, SdzSettings
 
 FILE_REASONS = {"unsupported_file_type", "zone_not_identified", "no_data_sheet", "unreadable_file", "duplicate",
                 "bad_header"}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pipelines.docs import main, render
-from pipelines.settings import PROJECT_ROOT
+from pipelines.publish.readme_tables import main, render
+from pipelines.runtime.settings import PROJECT_ROOT
 from schemas.catalogue import load_reason_codes
 
 
 def test_readme_reference_sections_are_up_to_date():
-    assert main(["--check"]) == 0, "run `python -m pipelines.docs` to regenerate README.md's reference tables"
+    assert main(["--check"]) == 0, \
+        "run `python -m pipelines.publish.readme_tables` to regenerate README.md's reference tables"
 
 
 def test_every_reason_code_is_in_the_readme_with_both_languages():

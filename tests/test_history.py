@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.runner import RunFailed
+from pipelines.runtime.runner import RunFailed
 from schemas.catalogue import load_catalogue, normalise_text
 from schemas.core_tables import core_table_definitions
 from tests.builders import (

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from pipelines.runner import run_pipeline
-from pipelines.settings import SdzSettings
+from pipelines.runtime.runner import run_pipeline
+from pipelines.runtime.settings import SdzSettings
 
 REGISTRY = (
     "zone_code,zone_name,province_code,zone_type,type_evaluation,designated_year\n"

@@ -1,4 +1,4 @@
-"""Tests of the composite-index engine (pipelines/index_engine.py) and its method files (index_method.py).
+"""Tests of the composite-index engine (pipelines/index/engine.py) and its method files (index_method.py).
 
 The reference tests reproduce published indices (UNDP HDI 2021, TAI 2001) from their raw data and
 a method file alone; the default method is checked against an independent plain-Python
@@ -20,8 +20,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.index_engine import DataError, compute_index, index_command, read_long_csv, sensitivity
-from pipelines.index_method import Method, MethodError, load_method
+from pipelines.index.engine import DataError, compute_index, index_command, read_long_csv, sensitivity
+from pipelines.index.method import Method, MethodError, load_method
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ROOT / "schemas" / "methods"

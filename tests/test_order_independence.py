@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.history import resolve_history
-from pipelines.inventory import inventory_of, list_submissions
-from pipelines.parse import parse_submissions
-from pipelines.registry import read_registry
-from pipelines.validation import validate_cells
+from pipelines.ingest.inventory import inventory_of, list_submissions
+from pipelines.ingest.parse import parse_submissions
+from pipelines.ingest.registry import read_registry
+from pipelines.load.precedence import resolve_history
+from pipelines.validate.rules import validate_cells
 
 REGISTRY = (
     "zone_code,zone_name,province_code,zone_type,type_evaluation\n"
@@ -86,8 +86,8 @@ def test_shuffled_listings_give_identical_results(raw: Path, data: st.DataObject
 
 
 def test_reading_in_parallel_gives_what_reading_in_turn_gives(raw: Path, tmp_path: Path):
-    from pipelines.parse import read_all
-    from pipelines.submission import FileRejected, ZoneLookup
+    from pipelines.ingest.parse import read_all
+    from pipelines.ingest.submission import FileRejected, ZoneLookup
 
     registry = read_registry(raw / "reference" / "zones.csv")
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")

@@ -17,7 +17,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.history import resolve_history
+from pipelines.load.precedence import resolve_history
 from schemas.catalogue import load_catalogue
 
 BATCHES = [(2014, 1), (2014, 2), (2015, 1), (2015, 2)]

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.csv_reader import read_long_csv
-from pipelines.submission import FileRejected, ParsedFile, ZoneLookup
-from pipelines.workbook_reader import read_workbook
+from pipelines.ingest.csv_reader import read_long_csv
+from pipelines.ingest.submission import FileRejected, ParsedFile, ZoneLookup
+from pipelines.ingest.workbook_reader import read_workbook
 from tests.builders import (
     CHENGDU,
     CSV_HEADER,

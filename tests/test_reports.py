@@ -1,4 +1,4 @@
-"""The round reports (pipelines/reports.py) on the synthetic demo: files, numbers, as-of rule, self-containment.
+"""The round reports (pipelines/publish/reports/) on the synthetic demo: files, numbers, as-of rule, self-containment.
 
 Two warehouses are built from one generated demo: the full demo (2014 batches 1-2, 2015 batch 1) and
 the same raw folder without 2015 - the warehouse as it stood when the 2014 reports were published.
@@ -32,15 +32,16 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from pipelines import report_cache, report_data
-from pipelines import reports as reports_module
-from pipelines.demo import generate_demo
-from pipelines.index_engine import load_method
-from pipelines.report_method import describe_method, node_name
-from pipelines.report_model import GROUP_LABELS, TYPE_LABELS, Column, Paragraph, Report, Section, Table
-from pipelines.reports import render_xlsx, write_reports
-from pipelines.runner import materialize_all
-from pipelines.settings import DEFAULT_METHOD, SdzSettings
+from pipelines.demo.generate import generate_demo
+from pipelines.index.engine import load_method
+from pipelines.publish.reports import cache as report_cache
+from pipelines.publish.reports import data as report_data
+from pipelines.publish.reports import render as reports_module
+from pipelines.publish.reports.method_text import describe_method, node_name
+from pipelines.publish.reports.model import GROUP_LABELS, TYPE_LABELS, Column, Paragraph, Report, Section, Table
+from pipelines.publish.reports.render import render_xlsx, write_reports
+from pipelines.runtime.runner import materialize_all
+from pipelines.runtime.settings import DEFAULT_METHOD, SdzSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "report-screenshots"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.sensors import raw_folder_sensor
-from pipelines.settings import SdzSettings
+from pipelines.ingest.sensor import raw_folder_sensor
+from pipelines.runtime.settings import SdzSettings
 
 
 def evaluate(instance: dg.DagsterInstance, settings: SdzSettings, cursor: str | None) -> dg.SensorResult:

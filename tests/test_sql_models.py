@@ -8,9 +8,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.settings import SQL_MODELS_DIR, SdzSettings
-from pipelines.sql_assets import sql_model_definitions, table_key
-from pipelines.sql_models import ModelError, discover_models, materialise, read_model, run_test
+from pipelines.models.assets import sql_model_definitions, table_key
+from pipelines.models.sql_models import ModelError, discover_models, materialise, read_model, run_test
+from pipelines.runtime.settings import SQL_MODELS_DIR, SdzSettings
 
 HEADER = """-- description: {description}
 -- columns:
@@ -67,7 +67,7 @@ def test_dependencies_come_from_the_sql_not_from_a_list(tmp_path: Path):
     assert graph.get(table_key("mart.type_counts")).parent_keys == {table_key("staging.zone_types")}
     # CTE names are not tables
     assert graph.get(table_key("staging.zone_types")).parent_keys == {table_key("core.zones")}
-    assert graph.get(table_key("mart.type_counts")).group_name == "mart"
+    assert graph.get(table_key("mart.type_counts")).group_name == "models"
 
 
 def test_materialise_writes_comments_and_rejects_undocumented_columns(seeded_build: SdzSettings, tmp_path: Path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.registry import read_registry
-from pipelines.validate_files import validate_files
+from pipelines.ingest.registry import read_registry
+from pipelines.validate.check_files import validate_files
 from tests.builders import HUALONG, KUNSHAN, batch_dir, plausible_values, write_csv, write_registry, write_workbook
 
 SHEET = "监测数据"

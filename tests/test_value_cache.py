@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.history import resolve_history
-from pipelines.inventory import list_submissions
-from pipelines.registry import read_registry
-from pipelines.value_cache import ValueCache, parse_with_cache, validate_with_cache
+from pipelines.ingest.inventory import list_submissions
+from pipelines.ingest.registry import read_registry
+from pipelines.load.precedence import resolve_history
+from pipelines.validate.value_cache import ValueCache, parse_with_cache, validate_with_cache
 from tests.builders import (
     HUALONG,
     KUNSHAN,
@@ -117,7 +117,7 @@ def test_another_registry_or_code_version_starts_afresh(raw: Path, tmp_path: Pat
     renamed = registry.assign(zone_name=registry["zone_name"].where(registry["zone_code"] != KUNSHAN, "昆山市（旧名）"))
     assert ValueCache.open(tmp_path, renamed, LIMIT).folder != cache.folder
     assert not cache.folder.exists()  # the other version's entries are deleted
-    monkeypatch.setattr("pipelines.value_cache.code_version", lambda: "a new release")
+    monkeypatch.setattr("pipelines.validate.value_cache.code_version", lambda: "a new release")
     assert ValueCache.open(tmp_path, registry, LIMIT).folder != ValueCache.open(tmp_path, renamed, LIMIT).folder
 
 
@@ -131,7 +131,7 @@ def test_a_half_written_segment_is_ignored(raw: Path, tmp_path: Path):
 
 
 def test_many_segments_are_merged_into_the_entries_in_use(raw: Path, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("pipelines.value_cache.MAX_SEGMENTS", 2)
+    monkeypatch.setattr("pipelines.validate.value_cache.MAX_SEGMENTS", 2)
     registry = read_registry(raw / "reference" / "zones.csv")
     cache = ValueCache.open(tmp_path, registry, LIMIT)
     for path in sorted(list_submissions(raw)["path"]):  # one segment per run
@@ -144,8 +144,8 @@ def test_many_segments_are_merged_into_the_entries_in_use(raw: Path, tmp_path: P
 
 
 def test_a_run_after_a_supplementary_batch_publishes_what_a_full_rebuild_publishes(raw: Path, tmp_path: Path):
-    from pipelines.runner import run_pipeline  # imported here: collecting tests needs no Dagster
-    from pipelines.settings import SdzSettings
+    from pipelines.runtime.runner import run_pipeline  # imported here: collecting tests needs no Dagster
+    from pipelines.runtime.settings import SdzSettings
 
     growing = tmp_path / "raw"
     shutil.copytree(raw, growing)

@@ -1,4 +1,4 @@
-"""Unit tests of reading cell text as numbers (pipelines/values.py) and of unit conversion (contract 4a, 4c).
+"""Unit tests of reading cell text as numbers (pipelines/validate/values.py) and of unit conversion (contract 4a, 4c).
 
 What these tests pin down beyond the contract's words:
 * scientific notation reads as a number ("1e5" -> 100000, as a spreadsheet would read it);
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.values import convert_units, missing_mask, parse_integers, parse_numbers, parse_years
+from pipelines.validate.values import convert_units, missing_mask, parse_integers, parse_numbers, parse_years
 from schemas.catalogue import load_catalogue, normalise_indicator_name, normalise_unit
 
 CATALOGUE = load_catalogue()

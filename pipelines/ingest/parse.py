@@ -1,0 +1,205 @@
+"""Read every pending submission file: the cells to validate, and each file's outcome.
+
+A file that cannot be used at all (unreadable, no data sheet, zone not identified, bad CSV
+header) is rejected whole with its reason; any other problem is judged cell by cell later.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.ingest.csv_reader import read_long_csv, read_long_csvs
+from pipelines.ingest.registry import expected_in_round
+from pipelines.ingest.submission import FileRejected, ParsedFile, ZoneLookup, arrow_frame
+from pipelines.ingest.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook_table
+from pipelines.validate.values import by_unique, normalised_codes
+from schemas.observations import CELL_COLUMNS, cells_arrow_schema
+
+WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
+
+
+@dataclass
+class ParsedSubmissions:
+    """All files with their final status, the cells of the loaded ones, and file-level warnings.
+
+    With a cache (`pipelines.validate.value_cache`), `cells` holds only the files read in this run; the
+    files from the cache held `cached_cells` cells, `cached_missing_cells` of them missing."""
+
+    files: pd.DataFrame
+    cells: pd.DataFrame
+    file_warnings: pd.DataFrame
+    cached_cells: int = 0
+    cached_missing_cells: int = 0
+
+    @property
+    def cell_count(self) -> int:
+        """Cells of every loaded file, missing ones included."""
+        return len(self.cells) + self.cached_cells
+
+
+def read_submission(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile:
+    """Read one file by its format, the cells as an Arrow table; raises FileRejected when the file
+    cannot be used."""
+    if file_format == "csv":
+        parsed = read_long_csv(path)
+        untyped = {name: dtype for name, dtype in CELL_COLUMNS.items() if parsed.cells[name].dtype != dtype}
+        cells = parsed.cells.astype(untyped) if untyped else parsed.cells
+        parsed.cells = pa.Table.from_pandas(cells[list(CELL_COLUMNS)], schema=cells_arrow_schema(),
+                                            preserve_index=False)
+        return parsed
+    return read_workbook_table(path, zones, max_inflated_bytes)
+
+
+# Below this many files the cost of starting worker processes outweighs reading in parallel.
+PARALLEL_FROM_FILES = 200
+
+
+def read_outcome(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile | FileRejected:
+    """Read one file; a refusal is returned, not raised, so that it can travel back from a worker."""
+    try:
+        # Arrow cells travel back from a worker as a few buffers instead of one Python string per
+        # cell (half a gigabyte at national scale).
+        return read_submission(path, file_format, zones, max_inflated_bytes)
+    except FileRejected as rejection:
+        return rejection
+    except Exception as error:  # a reader bug must not stop the batch; record it on the file
+        return FileRejected("unreadable_file",
+                            f"unexpected error while reading ({type(error).__name__}: {str(error)[:200]})")
+
+
+def read_all(
+    files: list[tuple[Path, str]], zones: ZoneLookup, max_inflated_bytes: int, parallel_from: int = PARALLEL_FROM_FILES
+) -> list[ParsedFile | FileRejected]:
+    """Outcomes of (path, file format) in order; many files are read by one process per core."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < parallel_from or workers < 2:
+        return [read_outcome(path, file_format, zones, max_inflated_bytes) for path, file_format in files]
+    # The registry travels once per chunk of files (with the function), not once per file.
+    read = partial(read_outcome, zones=zones, max_inflated_bytes=max_inflated_bytes)
+    paths, formats = zip(*files, strict=True)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        return list(pool.map(read, paths, formats, chunksize=max(1, len(files) // (workers * 8))))
+
+
+def parse_submissions(
+    inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int = DEFAULT_MAX_INFLATED
+) -> ParsedSubmissions:
+    """Read the inventory's pending files in order; every other file keeps its status."""
+    zones = ZoneLookup.from_registry(registry)
+    files = inventory.copy()
+    files["zone_code"] = pd.Series(pd.NA, index=files.index, dtype="string")
+    pending = files[files["status"] == "pending"]
+    outcomes, plain_cells = read_pending(pending, raw_dir, zones, max_inflated_bytes)
+    status, reason, detail, zone_code = [], [], [], []
+    cell_tables, sources, warnings = [], [], []
+    for file, outcome in zip(pending.itertuples(index=False), outcomes, strict=True):
+        if isinstance(outcome, ReadTogether):
+            status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
+            continue
+        if isinstance(outcome, FileRejected):
+            status.append("rejected"), reason.append(outcome.reason), detail.append(outcome.detail)
+            zone_code.append(pd.NA)
+            continue
+        status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
+        cell_tables.append(outcome.cells)
+        sources.append((file.file_id, file.round, file.batch))
+        warnings += [
+            {"file_id": file.file_id, "round": file.round, "batch": file.batch,
+             "zone_code": outcome.zone_code, "flag": flag, "detail": text}
+            for flag, text in outcome.warnings
+        ]
+    files.loc[pending.index, "status"] = status
+    files.loc[pending.index, "reason"] = reason
+    files.loc[pending.index, "detail"] = detail
+    files.loc[pending.index, "zone_code"] = pd.array(zone_code, dtype="string")
+    cells = _concat_cells(cell_tables, sources, plain_cells)
+    warnings += _not_expected_warnings(files, cells, registry)
+    file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)
+    return ParsedSubmissions(files, cells, file_warnings.astype(
+        {"file_id": "int64", "round": "int64", "batch": "int64", "zone_code": "string"}))
+
+
+@dataclass
+class ReadTogether:
+    """A plain CSV read with the others (`read_long_csvs`): its cells are in the batch's frame."""
+
+    zone_code: str | None
+
+
+def read_pending(
+    pending: pd.DataFrame, raw_dir: Path, zones: ZoneLookup, max_inflated_bytes: int
+) -> tuple[list[ParsedFile | FileRejected | ReadTogether], pd.DataFrame]:
+    """Each pending file's outcome, in order, and the cells of the plain CSVs read together
+    (with their file_id, round and batch); the other files are read one by one."""
+    is_csv = (pending["file_format"] == "csv").to_numpy()
+    csvs = pending[is_csv]
+    together = read_long_csvs([raw_dir / path for path in csvs["path"]])
+    one_by_one = sorted(set(np.flatnonzero(~is_csv)) | set(np.flatnonzero(is_csv)[together.one_by_one]))
+    outcomes: list = [None] * len(pending)
+    for position, outcome in zip(one_by_one, read_all([
+        (raw_dir / pending["path"].iloc[position], pending["file_format"].iloc[position]) for position in one_by_one
+    ], zones, max_inflated_bytes), strict=True):
+        outcomes[position] = outcome
+    csv_positions = np.flatnonzero(is_csv)
+    for index, zone_code in together.zones.items():
+        outcomes[csv_positions[index]] = ReadTogether(zone_code)
+    plain_cells = together.cells
+    for name in ("file_id", "round", "batch"):
+        plain_cells[name] = csvs[name].to_numpy(dtype="int64")[plain_cells["file_index"].to_numpy()]
+    return outcomes, plain_cells.drop(columns="file_index")
+
+
+def _concat_cells(
+    cell_tables: list[pa.Table], sources: list[tuple[int, int, int]], plain_cells: pd.DataFrame
+) -> pd.DataFrame:
+    """The cells of the files read one by one (Arrow tables, each with its (file_id, round, batch)
+    from `sources`) and of those read together (which carry theirs), in reading order."""
+    columns = ["file_id", "round", "batch", *CELL_COLUMNS]
+    parts = [plain_cells[columns].astype(CELL_COLUMNS)] if len(plain_cells) else []
+    if cell_tables:
+        one_by_one = arrow_frame(pa.concat_tables(cell_tables))
+        # One column per source field, repeated over each file's cells (assigning per file costs a
+        # millisecond a file, seconds at national scale).
+        lengths = [table.num_rows for table in cell_tables]
+        for position, name in enumerate(("file_id", "round", "batch")):
+            one_by_one[name] = np.repeat(np.array([source[position] for source in sources], dtype="int64"), lengths)
+        parts.append(one_by_one[columns])
+    if not parts:
+        empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CELL_COLUMNS.items()})
+        return empty.assign(file_id=pd.Series(dtype="int64"), round=pd.Series(dtype="int64"),
+                            batch=pd.Series(dtype="int64"), cell_order=pd.Series(dtype="int64"))[
+            [*columns, "cell_order"]]
+    cells = parts[0] if len(parts) == 1 else \
+        pd.concat(parts, ignore_index=True).sort_values("file_id", kind="stable", ignore_index=True)
+    # Reading order (file, then position in the file) decides which of equal duplicates is kept.
+    return cells.assign(cell_order=np.arange(len(cells), dtype="int64"))
+
+
+def _not_expected_warnings(files: pd.DataFrame, cells: pd.DataFrame, registry: pd.DataFrame) -> list[dict]:
+    """zone_not_expected for each loaded file and zone the registry does not expect in that round."""
+    # (round and batch follow from the file: the distinct pairs of file and zone are all there is)
+    file_and_zone = pd.MultiIndex.from_arrays([cells["file_id"], cells["zone_code"]]).unique()
+    pairs = files.set_index("file_id").loc[file_and_zone.get_level_values(0), ["round", "batch"]].reset_index()
+    pairs["zone_code"] = file_and_zone.get_level_values(1)
+    pairs = pairs.assign(zone_code=by_unique(pairs["zone_code"], normalised_codes))
+    pairs = pairs[pairs["zone_code"].isin(registry["zone_code"])]
+    warnings = []
+    for round_year, group in pairs.groupby("round"):
+        expected = set(registry.loc[expected_in_round(registry, int(round_year)), "zone_code"])
+        for pair in group[~group["zone_code"].isin(expected)].itertuples(index=False):
+            warnings.append(
+                {"file_id": pair.file_id, "round": pair.round, "batch": pair.batch, "zone_code": pair.zone_code,
+                 "flag": "zone_not_expected",
+                 "detail": f"zone {pair.zone_code} is not expected in round {round_year} "
+                 "(designated_year / removed_year of the registry)"}
+            )
+    return warnings

@@ -1,0 +1,1 @@
+"""Stage `load`: precedence across batches and rounds, flags, and the core tables."""

@@ -1,0 +1,92 @@
+"""Assemble the core tables from the registry, the parsed files and the validated values.
+
+Writes them into the warehouse being built and returns their row counts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+from pipelines.ingest.parse import ParsedSubmissions
+from pipelines.load.precedence import resolve_history
+from pipelines.runtime.warehouse import create_table, insert_frame
+from pipelines.validate.rules import ValidatedValues
+from schemas.catalogue import load_catalogue, load_provinces
+from schemas.core_tables import core_table_definitions
+from schemas.registry import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+
+def zones_table(registry: pd.DataFrame) -> pd.DataFrame:
+    """core.zones: the registry with province names and extra columns as JSON."""
+    provinces = load_provinces()
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ["region"])
+    extra = [column for column in registry.columns if column not in known]
+    zones = registry.copy()
+    zones["province_name"] = zones["province_code"].map(lambda code: provinces[code]["name_zh"])
+    zones["extra_columns"] = (
+        [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in registry[extra].to_dict("records")]
+        if extra else None
+    )
+    return zones
+
+
+def indicators_table() -> pd.DataFrame:
+    """core.indicators from the catalogue."""
+    return pd.DataFrame(
+        [
+            {"indicator_id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit, "level1": i.level1_zh,
+             "level2": i.level2_zh, "aspect": i.aspect, "direction": i.direction, "level1_en": i.level1_en,
+             "level2_en": i.level2_en}
+            for i in load_catalogue().indicators.values()
+        ]
+    )
+
+
+# Core tables that are filled from the temp tables precedence left in DuckDB, in reading order.
+FROM_DUCKDB = {
+    "core.observation_history": "staging_history_marked order by zone_code, indicator_id, year, round, batch, "
+                                "cell_order",
+    "core.observations": "staging_in_force order by zone_code, indicator_id, year",
+}
+
+
+def load_core_tables(
+    con: duckdb.DuckDBPyConnection, registry: pd.DataFrame, parsed: ParsedSubmissions, validated: ValidatedValues
+) -> dict[str, int]:
+    """Resolve precedence, create every core table in `con` and fill it; returns each table's row count."""
+    resolved = resolve_history(con, validated.accepted)
+    rejected = validated.rejected
+    if len(resolved.conflicts):
+        conflicts = resolved.conflicts[list(rejected.columns)]
+        rejected = pd.concat([rejected, conflicts.astype(rejected.dtypes.to_dict())], ignore_index=True) \
+            if len(rejected) else conflicts
+    rejected = rejected.sort_values("cell_order", kind="stable", ignore_index=True)
+    accepted_per_file = dict(con.execute("select file_id, count(*) from staging_history group by all").fetchall())
+    files = parsed.files.copy()
+    files["values_accepted"] = files["file_id"].map(accepted_per_file).fillna(0)
+    files["values_rejected"] = files["file_id"].map(rejected.groupby("file_id").size()).fillna(0)
+    file_flags = parsed.file_warnings.assign(indicator_id=None, year=None, source_cell=None)
+    flags = pd.concat([frame for frame in (file_flags, resolved.flags) if len(frame)], ignore_index=True) \
+        if len(file_flags) and len(resolved.flags) else (resolved.flags if len(resolved.flags) else file_flags)
+    flags = flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
+                              kind="stable", ignore_index=True, na_position="first")
+    frames = {
+        "core.zones": zones_table(registry),
+        "core.indicators": indicators_table(),
+        "core.submission_files": files,
+        "core.rejected_values": rejected,
+        "core.value_flags": flags,
+    }
+    counts = {}
+    for name, definition in core_table_definitions().items():
+        create_table(con, definition)
+        if name in FROM_DUCKDB:
+            columns = ", ".join(definition.column_names)
+            con.execute(f"insert into {name} ({columns}) select {columns} from {FROM_DUCKDB[name]}")
+            counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+        else:
+            counts[name] = insert_frame(con, definition, frames[name])
+    return counts

@@ -1,0 +1,1 @@
+"""Stage `publish`: the warehouse swap, feedback workbooks, exports, the summary and the reports."""

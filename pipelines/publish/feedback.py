@@ -1,0 +1,120 @@
+"""Per-zone feedback workbooks: what the office sends back before the supplementary batch.
+
+`feedback/<round>/batch-N/<zone_code>.xlsx` beside the warehouse, for each zone with a rejected
+value or a warning in that batch, read from the published warehouse. `revised` is left out: a
+revision is what the office asked for (the warehouse and `mart.revisions` keep every one). Every cell is written as a
+value, never as a formula, whatever its text starts with.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from pipelines.publish.spreadsheets import write_text
+from schemas.catalogue import load_reason_codes
+
+HEADERS = [
+    ("文件", "file"),
+    ("工作表", "sheet"),
+    ("单元格", "cell"),
+    ("指标", "indicator"),
+    ("年份", "year"),
+    ("原始值", "value as written"),
+    ("类别", "kind"),
+    ("原因", "reason"),
+    ("Reason", "reason (English)"),
+    ("说明", "detail"),
+    ("修改建议", "what to correct"),
+    ("What to correct", "what to correct (English)"),
+]
+
+FINDINGS_SQL = """
+with findings as (
+    select r.file_id, r.zone_code, r.indicator_id, r.year, r.raw_value, r.reason as code, 'rejected' as kind,
+           r.detail, r.source_sheet, r.source_cell, r.round, r.batch
+    from core.rejected_values r
+    union all
+    select f.file_id, f.zone_code, f.indicator_id, f.year, cast(h.value as varchar), f.flag, 'warning',
+           f.detail, h.source_sheet, f.source_cell, f.round, f.batch
+    from core.value_flags f
+    left join core.observation_history h
+      on h.file_id = f.file_id and h.source_cell = f.source_cell
+     and h.zone_code = f.zone_code and h.indicator_id = f.indicator_id and h.year = f.year
+    -- a revision is the correction the office asked for, not something to send back
+    where f.flag <> 'revised'
+)
+select findings.*, s.path, i.name_zh as indicator_name
+from findings
+join core.submission_files s using (file_id)
+left join core.indicators i using (indicator_id)
+where findings.zone_code in (select zone_code from core.zones)
+order by findings.round, findings.batch, findings.zone_code, s.path, findings.indicator_id nulls first,
+         findings.year nulls first, findings.source_cell, kind, code
+"""
+
+
+def displayed(value: object) -> object:
+    """A finding's value as shown: empty for a missing one, else as it is (written as text)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value
+
+
+def write_feedback(warehouse_path: Path, output_dir: Path) -> list[Path]:
+    """Rewrite `output_dir/feedback/` from the warehouse; returns the workbooks written."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        findings = con.execute(FINDINGS_SQL).df()
+    feedback_dir = output_dir / "feedback"
+    shutil.rmtree(feedback_dir, ignore_errors=True)
+    written = []
+    for (round_year, batch, zone_code), rows in findings.groupby(["round", "batch", "zone_code"], sort=True):
+        path = feedback_dir / str(round_year) / f"batch-{batch}" / f"{zone_code}.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_workbook(path, rows, f"{zone_code} {round_year} batch-{batch}")
+        written.append(path)
+    return written
+
+
+def _write_workbook(path: Path, rows, title: str) -> None:
+    reasons = load_reason_codes()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "反馈 feedback"
+    _text_cell(sheet, 1, 1, f"国家可持续发展实验区创新能力监测数据反馈 / data feedback: {title}").font = Font(bold=True)
+    _text_cell(sheet, 2, 1, "请按“修改建议”更正后在补充批次中重新报送。Please correct as advised and resubmit in the "
+                            "supplementary batch.")
+    for col, (zh, en) in enumerate(HEADERS, start=1):
+        cell = _text_cell(sheet, 4, col, f"{zh}\n{en}")
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row_number, finding in enumerate(rows.itertuples(index=False), start=5):
+        reason = reasons[finding.code]
+        indicator = "" if pd.isna(finding.indicator_id) else (
+            f"{int(finding.indicator_id)} {displayed(finding.indicator_name) or ''}".strip()
+        )
+        values = [
+            finding.path, finding.source_sheet, finding.source_cell, indicator,
+            None if pd.isna(finding.year) else int(finding.year),
+            finding.raw_value, "拒收 rejected" if finding.kind == "rejected" else "提示 warning",
+            reason.zh, reason.en, finding.detail, reason.action_zh, reason.action_en,
+        ]
+        for col, value in enumerate(values, start=1):
+            if isinstance(value, int):
+                sheet.cell(row=row_number, column=col, value=value)
+            else:
+                _text_cell(sheet, row_number, col, value)
+    for col, width in enumerate([38, 12, 9, 30, 7, 14, 12, 26, 30, 46, 30, 36], start=1):
+        sheet.column_dimensions[sheet.cell(row=4, column=col).column_letter].width = width
+    sheet.freeze_panes = "A5"
+    workbook.save(path)
+
+
+def _text_cell(sheet, row: int, col: int, value: object):
+    return write_text(sheet.cell(row=row, column=col), displayed(value))

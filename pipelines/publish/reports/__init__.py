@@ -1,0 +1,1 @@
+"""The monitoring and evaluation reports of each round, HTML and xlsx."""

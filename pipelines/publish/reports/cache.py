@@ -1,0 +1,69 @@
+"""Reuse of a round's rendered reports while nothing they are made from has changed.
+
+A round's reports are a function of the round's inputs read from the warehouse
+(`report_data.RoundInputs`, as of the round's last batch), the method file and the code that
+renders them. The cache key is a sha256 of the three: the inputs' digest, the method file's
+digest and `code_version()` (the source of the report modules, the template and the schemas they
+read, with the versions of the libraries that compute and format the numbers and write the
+workbooks). Each entry is a folder `<key>/` holding the round's four files, stored after a fresh
+render, so a copy is byte for byte what rendering again would write. A new round therefore
+renders only itself; an older round is rendered again only when its as-of data, the method or the
+code changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from pipelines.runtime.code_version import code_digest
+
+# The code a report depends on: the report package (modules and templates), the index engine it runs
+# on each round's as-of values, and the data definitions (labels, catalogue, method files).
+REPORT_PACKAGES = ["pipelines.publish.reports", "pipelines.index", "schemas"]
+REPORT_LIBRARIES = ["duckdb", "pandas", "xlsxwriter", "Jinja2"]
+REPORT_FILES = [f"{kind}.{ext}" for kind in ("monitoring", "evaluation") for ext in ("html", "xlsx")]
+
+
+def code_version() -> str:
+    """A digest of the report code, the template and schemas, and the libraries that compute,
+    format and write the numbers."""
+    return code_digest(REPORT_PACKAGES, REPORT_LIBRARIES)
+
+
+def cache_key(inputs_digest: str, method_digest: str, code: str) -> str:
+    """The key of a round's reports: its inputs, the method file and the code, hashed together."""
+    return hashlib.sha256(f"{inputs_digest} {method_digest} {code}".encode()).hexdigest()
+
+
+def restore(cache_dir: Path, key: str, folder: Path) -> bool:
+    """Copy the cached reports of `key` into `folder`; False (and nothing copied) when there are none."""
+    entry = cache_dir / key
+    if not all((entry / name).is_file() for name in REPORT_FILES):
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in REPORT_FILES:
+        shutil.copyfile(entry / name, folder / name)
+    return True
+
+
+def store(cache_dir: Path, key: str, folder: Path) -> None:
+    """Keep a copy of the freshly rendered reports in `folder` under `key` (written aside, then renamed)."""
+    entry = cache_dir / key
+    if entry.is_dir():
+        return
+    writing = cache_dir / f".{key}.writing"
+    shutil.rmtree(writing, ignore_errors=True)
+    writing.mkdir(parents=True)
+    for name in REPORT_FILES:
+        shutil.copyfile(folder / name, writing / name)
+    writing.rename(entry)
+
+
+def prune(cache_dir: Path, keep: set[str]) -> None:
+    """Remove the entries not used by the last run, so that the cache holds the current rounds only."""
+    if cache_dir.is_dir():
+        for entry in cache_dir.iterdir():
+            if entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)

@@ -1,0 +1,231 @@
+"""The two reports of each round for the programme office: monitoring and evaluation.
+
+`write_reports(warehouse_path, reports_dir, method_file)` rewrites `reports_dir` with, for every
+round in the warehouse, `<round>/monitoring.html|.xlsx` (创新能力监测报告) and
+`<round>/evaluation.html|.xlsx` (创新能力评价报告). A round's reports show the data as they stood
+after the round's last batch (`pipelines.publish.reports.data`), so re-running later reproduces what was
+published. Each report (`pipelines.publish.reports.model`) is rendered twice from the same tables: as a
+self-contained HTML page (`templates/report.html.j2`: inline CSS and SVG, nothing fetched) and as a
+workbook written with XlsxWriter (one sheet per table, Chinese and English headers, every text
+cell written as text). Same warehouse and method file, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import xlsxwriter
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from pipelines.index.method import load_method
+from pipelines.publish.reports import cache as cache
+from pipelines.publish.reports import data as data
+from pipelines.publish.reports.evaluation import evaluation_report
+from pipelines.publish.reports.model import Paragraph, Report, Table
+from pipelines.publish.reports.monitoring import monitoring_report
+
+# Document times of the workbooks, fixed so that the same tables give the same bytes.
+FIXED_TIME = datetime(2000, 1, 1)
+# Workbooks (XlsxWriter). Text stays text: no formulas, numbers or links guessed from strings
+# (write_string enforces the first, these options the rest). In memory: no temporary files, and zip
+# entries get XlsxWriter's fixed 1980 time. Not constant_memory: it needs temporary files (in_memory
+# turns it off) and measured no faster on the reports' ~64,000 cells.
+WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                    "strings_to_urls": False}
+# Number formats of the numeric column kinds.
+NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "growth": "+0.00;-0.00;0.00",
+                  "value": "#,##0.###"}
+HEADER_FILL = "#DDEBF7"
+# Column widths in characters, by column kind.
+WIDTHS = {"text": 30, "note": 60}
+DEFAULT_WIDTH = 13
+
+
+def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
+                  cache_dir: Path | None = None) -> list[Path]:
+    """Rewrite `reports_dir` with the monitoring and evaluation reports (HTML and xlsx) of every round.
+
+    Reads the warehouse through a read-only connection only. The new folder is built beside the
+    old one and swapped in when complete. A round whose inputs, method file and report code are
+    those of a render kept in `cache_dir` (default `<reports_dir's parent>/.cache/reports`) is
+    copied from there instead of rendered again (`pipelines.publish.reports.cache`). Returns the files
+    written, in round order.
+    """
+    method = load_method(Path(method_file))
+    digest = hashlib.sha256(Path(method_file).read_bytes()).hexdigest()
+    method_label = f"{Path(method_file).name} (sha256 {digest[:12]})"
+    reports_dir = Path(reports_dir)
+    cache_dir = Path(cache_dir) if cache_dir else reports_dir.parent / ".cache" / "reports"
+    code = cache.code_version()
+    staging = reports_dir.with_name(f".{reports_dir.name}.writing")
+    shutil.rmtree(staging, ignore_errors=True)
+    written: list[Path] = []
+    used: set[str] = set()
+    environment = report_environment()
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        for round_year, last_batch in data.rounds(con):
+            folder = staging / str(round_year)
+            inputs = data.round_inputs(con, round_year, last_batch)
+            key = cache.cache_key(inputs.digest(), digest, code)
+            used.add(key)
+            if not cache.restore(cache_dir, key, folder):
+                folder.mkdir(parents=True)
+                for report in (monitoring_report(inputs), evaluation_report(con, inputs, method, method_label)):
+                    (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
+                    (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
+                cache.store(cache_dir, key, folder)
+            written += [reports_dir / str(round_year) / name for name in cache.REPORT_FILES]
+    staging.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(reports_dir, ignore_errors=True)
+    staging.rename(reports_dir)
+    cache.prune(cache_dir, used)
+    return written
+
+
+def report_environment() -> Environment:
+    """The Jinja environment of the report page (build it once per run: compiling the template takes time)."""
+    environment = Environment(loader=PackageLoader("pipelines.publish.reports", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["svg"] = Markup
+    environment.filters["css"] = css_class
+    environment.filters["body_rows"] = body_rows
+    return environment
+
+
+def render_html(report: Report, environment: Environment | None = None) -> str:
+    """The report as one self-contained HTML page."""
+    environment = environment or report_environment()
+    return environment.get_template("report.html.j2").render(report=report)
+
+
+def css_class(kind: str) -> str:
+    """The class of a table cell: text and notes as they are, every number kind as `num` (right-aligned)."""
+    return kind if kind in ("text", "note") else "num"
+
+
+def body_rows(table: Table) -> Markup:
+    """The <tr> rows of a table's body, a line each; built column by column because long tables have
+    thousands of cells and a template loop per cell was most of the page's rendering time."""
+    columns = [[f'<td class="{css_class(column.kind)}">{escape(format_cell(value, column.kind))}</td>'
+                for value in values] for column, values in zip(table.columns, table.column_values(), strict=True)]
+    return Markup("".join(f"<tr>{''.join(cells)}</tr>\n" for cells in zip(*columns, strict=True)))
+
+
+def format_cell(value: object, kind: str) -> str:
+    """A table cell as the HTML page shows it (the workbook keeps the full number)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if kind in ("text", "note"):
+        return str(value)
+    number = float(value)
+    if kind in ("int", "year"):
+        return f"{number:,.0f}" if kind == "int" else f"{number:.0f}"
+    if kind == "growth":
+        return f"{number:+.2f}"
+    if kind in ("pct", "score"):
+        return f"{number:.1f}" if kind == "pct" else f"{number:.2f}"
+    return significant(number)
+
+
+def significant(number: float) -> str:
+    """About three significant digits without trailing zeros; thousands separated from 1,000 up."""
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    if number == 0:
+        return "0"
+    decimals = min(4, max(0, 2 - math.floor(math.log10(abs(number)))))
+    text = f"{number:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def render_xlsx(report: Report) -> bytes:
+    """The report's tables as a workbook: an about sheet, then one sheet per table.
+
+    Every text cell is written as text (never a formula, number or link), with the characters that
+    xlsx cannot hold dropped; the same report gives the same bytes.
+    """
+    lines = [report.title_zh, report.title_en, f"截至 {report.round} 年度第 {report.last_batch} 批 / as of round "
+             f"{report.round}, batch {report.last_batch}", ""]
+    for section in report.sections:
+        lines.append(f"{section.heading_zh} {section.heading_en}")
+        for block in section.blocks:
+            if isinstance(block, Paragraph):
+                lines += [block.zh, block.en]
+            elif isinstance(block, Table):
+                lines.append(f"  表{block.number} Table {block.number}: sheet '{block.number} {block.sheet}' - "
+                             f"{block.title_zh} {block.title_en}")
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    workbook.set_properties({"author": "sdz", "created": FIXED_TIME})
+    styles = _Styles(workbook)
+    about = workbook.add_worksheet("说明 about")
+    _set_width(about, 0, 120)
+    for row, line in enumerate(lines):
+        _write_text(about, row, 0, line, styles.bold if row < 2 else None)
+    for table in report.tables():
+        _table_sheet(workbook.add_worksheet(f"{table.number} {table.sheet}"[:31]), table, styles)
+    workbook.close()
+    return out.getvalue()
+
+class _Styles:
+    """The cell formats of one workbook (XlsxWriter formats belong to the workbook that made them)."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        header = {"bg_color": HEADER_FILL, "pattern": 1, "valign": "top", "text_wrap": True}
+        self.bold = workbook.add_format({"bold": True})
+        self.header_bold = workbook.add_format({**header, "bold": True})
+        self.header = workbook.add_format(header)
+        self.number = {kind: workbook.add_format({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
+
+
+def _set_width(sheet: Worksheet, column: int, characters: float) -> None:
+    # set_column() adds Excel's cell padding (13 -> 13.71); pixels of 7 per Calibri-11 digit store
+    # exactly `characters`, the widths the reports always had.
+    sheet.set_column_pixels(column, column, characters * 7)
+
+
+def _write_text(sheet: Worksheet, row: int, column: int, text: str, style: Format | None = None) -> None:
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if text:
+        sheet.write_string(row, column, text, style)
+    else:  # no empty string cell; a styled blank keeps a header's fill, an unstyled one is not written
+        sheet.write_blank(row, column, None, style)
+
+
+def _table_sheet(sheet: Worksheet, table: Table, styles: _Styles) -> None:
+    """Title, English title and source, a blank row, Chinese and English headers (frozen), then the rows."""
+    for column, spec in enumerate(table.columns):
+        _set_width(sheet, column, WIDTHS.get(spec.kind, DEFAULT_WIDTH))
+    sheet.freeze_panes(6, 0)
+    _write_text(sheet, 0, 0, f"表{table.number} {table.title_zh}", styles.bold)
+    _write_text(sheet, 1, 0, f"Table {table.number} {table.title_en}")
+    _write_text(sheet, 2, 0, table.source)
+    for column, spec in enumerate(table.columns):
+        _write_text(sheet, 4, column, spec.zh, styles.header_bold)
+        _write_text(sheet, 5, column, spec.en, styles.header)
+    for column, (spec, values) in enumerate(zip(table.columns, table.column_values(), strict=True)):
+        text = spec.kind in ("text", "note")
+        as_number = int if spec.kind in ("int", "year") else float
+        style = None if text else styles.number[spec.kind]
+        for row, value in enumerate(values, start=6):
+            if _missing(value):
+                continue
+            if text:
+                _write_text(sheet, row, column, str(value))
+            elif math.isfinite(number := as_number(value)):
+                sheet.write_number(row, column, number, style)  # to 16 significant digits; Excel keeps 15
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))

@@ -1,0 +1,90 @@
+"""The one settings object of a run: where raw submissions are read and where the warehouse goes.
+
+`SDZ_RAW_DIR` and `SDZ_WAREHOUSE` set the defaults, for `sdz` and for `dagster dev` alike; every
+other path (feedback, reports, the build file, the lock, Dagster's run history) is derived here.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from pipelines.runtime.limits import FileLimits
+
+DEFAULT_RAW_DIR = "raw"
+DEFAULT_WAREHOUSE = "warehouse/sdz.duckdb"
+# The project's own definitions (SQL models, method files) are package data: found the same way in a
+# clone, an editable install and a plain `pip install .`, wherever the command is started from.
+SQL_MODELS_DIR = Path(str(files("dbt_like_sql")))
+DEFAULT_METHOD = Path(str(files("schemas") / "methods" / "default.yaml"))
+# The folder holding pipelines/, schemas/ and dbt_like_sql/ (in a clone: the repository root).
+PROJECT_ROOT = Path(str(files("pipelines"))).parent
+
+
+class SdzSettings(ConfigurableResource):
+    """Where a run reads submissions and writes the warehouse, plus the limits of file guards."""
+
+    raw_dir: str = DEFAULT_RAW_DIR
+    warehouse: str = DEFAULT_WAREHOUSE
+    max_file_bytes: int = FileLimits.max_file_bytes
+    max_inflated_bytes: int = FileLimits.max_inflated_bytes
+    method_file: str = str(DEFAULT_METHOD)
+    # Reuse what unchanged files gave in earlier runs (pipelines.validate.value_cache); SDZ_CACHE=off reads everything.
+    use_cache: bool = True
+
+    @classmethod
+    def from_env(
+        cls, raw_dir: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None
+    ) -> SdzSettings:
+        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE`, else the defaults."""
+        limits = FileLimits.from_env()
+        return cls(
+            raw_dir=str(raw_dir or os.environ.get("SDZ_RAW_DIR") or DEFAULT_RAW_DIR),
+            warehouse=str(warehouse or os.environ.get("SDZ_WAREHOUSE") or DEFAULT_WAREHOUSE),
+            max_file_bytes=limits.max_file_bytes,
+            max_inflated_bytes=limits.max_inflated_bytes,
+            use_cache=os.environ.get("SDZ_CACHE", "on").strip().lower() not in ("off", "0", "no", "false"),
+        )
+
+    @property
+    def raw_path(self) -> Path:
+        return Path(self.raw_dir).resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        return Path(self.warehouse).resolve()
+
+    def build_path(self, run_id: str) -> Path:
+        """The warehouse a run builds, beside the published one; its publish step swaps it in.
+
+        One file per run: two runs (say, one from the UI and one from a sensor) never write into
+        the same build, and whichever publishes last leaves a complete warehouse."""
+        path = self.warehouse_path
+        return path.with_name(f".{path.name}.{run_id[:8]}.building")
+
+    @property
+    def dagster_home(self) -> Path:
+        """Dagster's instance (run history, event log) inside the warehouse folder."""
+        return self.warehouse_path.parent / ".dagster"
+
+    @property
+    def cache_dir(self) -> Path:
+        """What reading and validating each file gave (pipelines.validate.value_cache), beside the warehouse."""
+        return self.warehouse_path.parent / ".cache" / "values"
+
+    @property
+    def lock_path(self) -> Path:
+        path = self.warehouse_path
+        return path.with_name(f".{path.name}.lock")
+
+    @property
+    def output_dir(self) -> Path:
+        """The folder beside the warehouse file that holds feedback/ and reports/."""
+        return self.warehouse_path.parent
+
+    @property
+    def registry_path(self) -> Path:
+        return self.raw_path / "reference" / "zones.csv"

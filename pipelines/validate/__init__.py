@@ -1,0 +1,1 @@
+"""Stage `validate`: the value rules, the cache of what each file gave, and `sdz validate`."""
