@@ -1,8 +1,9 @@
 """Clean, valid submissions at national scale for the benchmark: N zones × 16 indicators × 31 years.
 
 Round 2040 collects 2009-2039 (31 years). Each zone submits one long CSV and, separately, one
-workbook in the office's template; both carry the same values. Workbooks are written as minimal
-.xlsx parts by hand (inline strings, numbers): thousands of them in seconds, byte-deterministic.
+workbook in the office's template (`schemas/template.yaml`); both carry the same values. Workbooks
+are written as minimal .xlsx parts by hand (inline strings, numbers): thousands of them in seconds,
+byte-deterministic.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 
 from pipelines.ingest.workbook_reader import column_letters
 from schemas.catalogue import load_catalogue, load_provinces
+from schemas.template import YEARS as YEAR_GROUP
+from schemas.template import load_template
 
 ROUND = 2040
 YEARS = list(range(2009, ROUND))
@@ -39,7 +42,7 @@ WORKBOOK = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    '<sheets><sheet name="监测数据" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    '<sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>'
 )
 WORKBOOK_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -95,22 +98,36 @@ def _cell(ref: str, value: object) -> str:
     return f'<c r="{ref}"><v>{value:g}</v></c>'
 
 
-def write_workbook(path: Path, code: str, name: str, values: np.ndarray) -> None:
-    catalogue = load_catalogue()
-    rows = [["国家可持续发展实验区创新能力监测数据表（基准测试）"], ["实验区代码", code, "", "实验区名称", name], [],
-            ["序号", "指标名称", "单位", *YEARS]]
+def template_rows(code: str, name: str, values: np.ndarray) -> list[list]:
+    """One zone's data sheet in the office's template, as rows of cells ('' for an empty cell)."""
+    template, catalogue = load_template(), load_catalogue()
+    columns = [column for key in template.column_keys for column in (YEARS if key == YEAR_GROUP else [key])]
+    rows: list[list] = [[] for _ in range(template.header_row - 1)]
+    rows[0] = [template.title.format(round=ROUND) + "（基准测试）"]
+    zone = [""] * max(template.code.value_column, template.name.value_column)
+    for labelled, value in ((template.code, code), (template.name, name)):
+        zone[labelled.label_column - 1], zone[labelled.value_column - 1] = labelled.label, value
+    rows[template.zone_row - 1] = zone
+    rows.append([column if isinstance(column, int) else template.label(column) for column in columns])
     for indicator_id, indicator in catalogue.indicators.items():
-        rows.append([indicator_id, indicator.name_zh, indicator.unit, *values[indicator_id - 1].tolist()])
+        cells = template.indicator_cells(indicator)
+        series = values[indicator_id - 1].tolist()
+        rows.append([series[column - YEARS[0]] if isinstance(column, int) else cells[column] for column in columns])
+    return [*rows, [], *template.footer_rows(ROUND, 6)]
+
+
+def write_workbook(path: Path, code: str, name: str, values: np.ndarray) -> None:
     xml_rows = []
-    for row_number, row in enumerate(rows, start=1):
+    for row_number, row in enumerate(template_rows(code, name, values), start=1):
         cells = "".join(_cell(f"{column_letters(c)}{row_number}", v) for c, v in enumerate(row) if v != "")
         xml_rows.append(f'<row r="{row_number}">{cells}</row>')
     sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
              + "".join(xml_rows) + "</sheetData></worksheet>")
+    workbook = WORKBOOK.format(sheet=load_template().data_sheet)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for part, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
-                           ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+                           ("xl/workbook.xml", workbook), ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
                            ("xl/worksheets/sheet1.xml", sheet)):
             info = zipfile.ZipInfo(part, date_time=(2040, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED

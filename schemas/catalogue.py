@@ -61,7 +61,7 @@ class Catalogue:
     aspects: dict[str, dict[str, str]]
     unit_conversions: tuple[tuple[str, str, float], ...]
     unit_synonyms: dict[str, str]
-    missing_markers: frozenset[str]
+    missing_markers: tuple[str, ...]  # as written; `pipelines.validate.values.missing_mask` is the test
     jump_factor: float
     unit_error_factors: tuple[float, ...]
     unit_error_tolerance: float
@@ -129,7 +129,7 @@ def load_catalogue() -> Catalogue:
             (normalise_unit(c["from"]), normalise_unit(c["to"]), float(c["factor"])) for c in raw["unit_conversions"]
         ),
         unit_synonyms={normalise_unit(k): normalise_unit(v) for k, v in raw["unit_synonyms"].items()},
-        missing_markers=frozenset(normalise_text(m).upper() for m in raw["missing_markers"]),
+        missing_markers=tuple(raw["missing_markers"]),
         jump_factor=float(raw["flags"]["suspicious_jump_factor"]),
         unit_error_factors=tuple(float(f) for f in raw["flags"]["unit_error_factors"]),
         unit_error_tolerance=float(raw["flags"]["unit_error_tolerance"]),

@@ -2,7 +2,7 @@
 
 * `write_registry` writes `raw/reference/zones.csv` (by default six zones of every type and
   region, one left out of the by-type evaluation and one removed before the 2014 round);
-* `write_workbook` writes one zone's workbook in the office's template (the shared example:
+* `write_workbook` writes one zone's workbook in the office's template (`schemas/template.yaml`:
   title, 实验区代码 / 实验区名称 in row 3, header in row 5, values from F6), with options for
   every variant of contract 4a;
 * `write_csv` writes a long CSV in a chosen encoding;
@@ -20,8 +20,10 @@ import openpyxl
 import xlwt
 
 from schemas.catalogue import load_catalogue
+from schemas.template import YEARS, load_template
 
 CATALOGUE = load_catalogue()
+TEMPLATE = load_template()
 YEARS_2014 = range(2009, 2014)
 
 KUNSHAN = "320583"  # 江苏省苏州市昆山市, the shared example's workbook
@@ -49,13 +51,6 @@ ZONE_NAMES = {zone["zone_code"]: zone["zone_name"] for zone in DEFAULT_ZONES}
 
 CSV_HEADER = ("zone_code", "indicator", "year", "value", "unit", "note")
 
-# Template layout (1-based rows as Excel shows them).
-TITLE_ROW = 1
-ZONE_ROW = 3
-HEADER_ROW = 5
-DEFAULT_COLUMNS = ("seq", "level1", "level2", "name", "unit", "years", "note")
-HEADER_LABELS = {"seq": "序号", "level1": "一级指标", "level2": "二级指标", "name": "指标名称", "unit": "单位",
-                 "note": "备注"}
 YEAR_STYLES = ("number", "text", "text_nian")
 CODE_STYLES = ("next_cell", "gap", "one_cell", "one_cell_ascii", "number")
 
@@ -105,14 +100,14 @@ def write_workbook(
     values: Mapping[int, Mapping[int, object]] | None = None,
     year_style: str = "number",
     two_level_header: bool = False,
-    columns: Sequence[str] = DEFAULT_COLUMNS,
+    columns: Sequence[str] = TEMPLATE.column_keys,
     drop_level_columns: bool = False,
     rows: Sequence[int] | None = None,
     units: Mapping[int, str] | None = None,
     names: Mapping[int, str] | None = None,
     code_style: str = "next_cell",
     instructions_sheet: bool = False,
-    sheet_name: str = "监测数据",
+    sheet_name: str = TEMPLATE.data_sheet,
 ) -> Path:
     """Write one zone's workbook in the office's template; `.xlsx`/`.xlsm` with openpyxl, `.xls` with xlwt.
 
@@ -130,7 +125,7 @@ def write_workbook(
     code_style: "next_cell" (the template: label, then the code in the next cell), "gap" (an empty
         cell between label and code), "one_cell" (实验区代码：320583), "one_cell_ascii"
         (实验区代码:320583) or "number" (the code as a numeric cell).
-    instructions_sheet: put a 填报说明 sheet (with the word 指标名称 but no years) before the data sheet.
+    instructions_sheet: put a 填表说明 sheet (with the word 指标名称 but no years) before the data sheet.
     """
     assert year_style in YEAR_STYLES and code_style in CODE_STYLES
     path = Path(path)
@@ -146,8 +141,9 @@ def write_workbook(
     )
     sheets = []
     if instructions_sheet:
-        instructions = [["填报说明"], ["指标名称", "请按模板中的指标名称和单位填写"], ["单位", "见模板"]]
-        sheets.append(("填报说明", instructions, []))
+        instructions = [[TEMPLATE.instructions_sheet], [TEMPLATE.label("name"), "请按模板中的指标名称和单位填写"],
+                        [TEMPLATE.label("unit"), "见模板"]]
+        sheets.append((TEMPLATE.instructions_sheet, instructions, []))
     sheets.append((sheet_name, grid, merges))
     if path.suffix.lower() == ".xls":
         _save_xls(path, sheets)
@@ -165,38 +161,40 @@ def _template_grid(zone_code, zone_name, years, values, year_style, two_level_he
     """The data sheet as rows of cell values (row 0 = Excel row 1) and merged ranges (r1, c1, r2, c2, 0-based)."""
     layout: list[tuple[str, int | None]] = []  # (group, year) per column
     for group in column_groups:
-        layout += [("years", year) for year in years] if group == "years" else [(group, None)]
-    width = max(len(layout), 6)
-    grid: list[list[object]] = [["" for _ in range(width)] for _ in range(HEADER_ROW - 1)]
+        layout += [(YEARS, year) for year in years] if group == YEARS else [(group, None)]
+    width = max(len(layout), TEMPLATE.name.value_column + 1)
+    header_index = TEMPLATE.header_row - 1
+    grid: list[list[object]] = [["" for _ in range(width)] for _ in range(header_index)]
     merges = [(0, 0, 0, width - 1)]
-    grid[TITLE_ROW - 1][0] = "国家可持续发展实验区创新能力监测数据表（2014年度）"
+    round_year = max(years, default=2013) + 1
+    grid[0][0] = TEMPLATE.title.format(round=round_year)
 
-    zone_row = grid[ZONE_ROW - 1]
+    zone_row, code, name = grid[TEMPLATE.zone_row - 1], TEMPLATE.code, TEMPLATE.name
     if zone_code is not None:
         if code_style == "one_cell":
-            zone_row[0] = f"实验区代码：{zone_code}"
+            zone_row[code.label_column - 1] = f"{code.label}：{zone_code}"
         elif code_style == "one_cell_ascii":
-            zone_row[0] = f"实验区代码:{zone_code}"
+            zone_row[code.label_column - 1] = f"{code.label}:{zone_code}"
         else:
-            zone_row[0] = "实验区代码"
+            zone_row[code.label_column - 1] = code.label
             code_cell = int(zone_code) if code_style == "number" and zone_code else zone_code
-            zone_row[2 if code_style == "gap" else 1] = code_cell
+            zone_row[code.value_column - (0 if code_style == "gap" else 1)] = code_cell
     if zone_name is not None:
-        zone_row[3] = "实验区名称"
-        zone_row[4] = zone_name
+        zone_row[name.label_column - 1] = name.label
+        zone_row[name.value_column - 1] = zone_name
 
-    header = [HEADER_LABELS.get(group, "") if group != "years" else "" for group, _ in layout]
+    header = ["" if group == YEARS else TEMPLATE.label(group) for group, _ in layout]
     year_row = ["" for _ in layout]
-    year_cols = [col for col, (group, _) in enumerate(layout) if group == "years"]
+    year_cols = [col for col, (group, _) in enumerate(layout) if group == YEARS]
     if two_level_header:
         if year_cols:
-            header[year_cols[0]] = "年份"
-            merges.append((HEADER_ROW - 1, year_cols[0], HEADER_ROW - 1, year_cols[-1]))
+            header[year_cols[0]] = TEMPLATE.years_label
+            merges.append((header_index, year_cols[0], header_index, year_cols[-1]))
         for col, (group, year) in enumerate(layout):
-            if group == "years":
+            if group == YEARS:
                 year_row[col] = _year_label(year, year_style)
             else:
-                merges.append((HEADER_ROW - 1, col, HEADER_ROW, col))
+                merges.append((header_index, col, header_index + 1, col))
         grid += [header, year_row]
     else:
         for col in year_cols:
@@ -205,17 +203,12 @@ def _template_grid(zone_code, zone_name, years, values, year_style, two_level_he
 
     for indicator_id in rows:
         indicator = CATALOGUE.indicators.get(indicator_id)
-        cells = {
-            "seq": indicator_id,
-            "level1": indicator.level1_zh if indicator else "其他",
-            "level2": indicator.level2_zh if indicator else "其他",
-            "name": names.get(indicator_id, indicator.name_zh if indicator else "其他指标"),
-            "unit": units.get(indicator_id, indicator.unit if indicator else ""),
-            "note": "",
-        }
+        cells = TEMPLATE.indicator_cells(indicator) if indicator else {
+            "seq": indicator_id, "level1": "其他", "level2": "其他", "name": "其他指标", "unit": "", "note": ""}
+        cells |= {"name": names.get(indicator_id, cells["name"]), "unit": units.get(indicator_id, cells["unit"])}
         series = values.get(indicator_id, {})
-        grid.append([series.get(year, "") if group == "years" else cells[group] for group, year in layout])
-    grid += [[], ["填报人："] + [""] * 3 + ["联系电话："], ["填报日期：2014年6月"]]
+        grid.append([series.get(year, "") if group == YEARS else cells[group] for group, year in layout])
+    grid += [[], *TEMPLATE.footer_rows(round_year, 6)]
     return grid, merges
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipelines.publish.feedback import write_feedback
 from schemas.catalogue import load_reason_codes
 from tests.builders import (
     CHENGGUAN,
@@ -176,6 +177,16 @@ def test_feedback_lists_each_problem(run, file, sheet, cell, raw_value, reason) 
     # text that a spreadsheet would evaluate stays text
     raw_cell = next(c for c in matching[0] if c.value == raw_value)
     assert raw_cell.data_type == "s"
+
+
+def test_feedback_is_byte_reproducible(run, tmp_path: Path) -> None:
+    """Writing the feedback again from the same warehouse, later, gives the run's files byte for byte."""
+    _, warehouse = run
+    written = write_feedback(warehouse, tmp_path)
+    assert len(written) == 2
+    for path in written:
+        relative = path.relative_to(tmp_path)
+        assert path.read_bytes() == (warehouse.parent / relative).read_bytes(), relative
 
 
 def test_feedback_for_a_warning(run) -> None:

@@ -8,10 +8,11 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipelines.runtime.runner import RunFailed
-from schemas.catalogue import load_catalogue, normalise_text
+from pipelines.validate.values import missing_mask
 from schemas.core_tables import core_table_definitions
 from tests.builders import (
     CHENGDU,
@@ -66,9 +67,8 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 
 def non_missing(values: dict[int, dict[int, object]]) -> int:
     """How many of these cells hold something other than a missing marker."""
-    markers = load_catalogue().missing_markers
-    return sum(1 for series in values.values() for value in series.values()
-               if normalise_text(str(value)).upper() not in markers)
+    cells = pd.Series([str(value) for series in values.values() for value in series.values()], dtype="string")
+    return int((~missing_mask(cells)).sum())
 
 
 # --- batches and rounds: three scenarios on three zones, one run ----------------------------

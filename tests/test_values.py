@@ -137,6 +137,11 @@ def test_not_missing(text: str) -> None:
     assert missing_mask(pd.Series([text], dtype="string")).tolist() == [False]
 
 
+def test_every_catalogue_marker_as_written_is_missing() -> None:
+    markers = pd.Series(CATALOGUE.missing_markers, dtype="string")
+    assert len(markers) >= 9 and missing_mask(markers).all()
+
+
 def test_missing_mask_treats_null_cells_as_missing() -> None:
     assert missing_mask(pd.Series([None, "5"], dtype="string")).tolist() == [True, False]
 

@@ -14,14 +14,15 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.demo.zones import FIRST_YEAR, PROVINCES, Zone, cn_number
-from pipelines.publish.spreadsheets import reproducible_bytes
+from pipelines.publish.spreadsheets import csv_field, reproducible_bytes, write_text
 from schemas.catalogue import load_catalogue
+from schemas.template import YEARS, load_template
 
 FIXED_TIME = datetime(2014, 6, 30, 9, 0, 0)
-SHEET = "监测数据"
-TITLE = "国家可持续发展实验区创新能力监测数据表（{round}年度）【合成演示数据 synthetic demo】"
+DEMO_MARK = "【合成演示数据 synthetic demo】"  # after the template's title
 CSV_HEADER = ("zone_code", "indicator", "year", "value", "unit", "note")
 INSTRUCTIONS = ("填表说明（合成演示数据 synthetic demo）", "1. 请按序号逐项填写各年度数据，金额单位为万元。",
                 "2. 未获得的数据请填“—”。", "3. 请勿修改序号、单位和表头。")
@@ -40,7 +41,7 @@ class Layout:
     """How a workbook is laid out: the office's template and the variants zones make of it."""
 
     year_style: str = "number"  # number | text ("2009") | nian ("2009年")
-    columns: tuple[str, ...] = ("seq", "level1", "level2", "name", "unit", "years", "note")
+    columns: tuple[str, ...] = field(default_factory=lambda: load_template().column_keys)
     row_order: tuple[int, ...] | None = None
     unit_in_name: bool = False
     two_level_header: bool = False
@@ -265,64 +266,80 @@ def _year_label(year: int, style: str) -> Any:
 
 
 def render_workbook(sub: Submission) -> tuple[bytes, str, dict[tuple[int, int], str]]:
-    """The office's template filled from `sub`: bytes, data sheet name and cell of each (indicator, year)."""
-    catalogue, lay = load_catalogue(), sub.layout
+    """The office's template (`schemas/template.yaml`) filled from `sub`: bytes, data sheet name and cell
+    of each (indicator, year)."""
+    catalogue, lay, template = load_catalogue(), sub.layout, load_template()
     wb = Workbook()
     ws = wb.active
     if lay.instructions_first:
-        ws.title = "填表说明"
+        ws.title = template.instructions_sheet
         for row, line in enumerate(INSTRUCTIONS, 1):
-            ws.cell(row, 1, line)
-        ws = wb.create_sheet(SHEET)
+            _write(ws, row, 1, line)
+        ws = wb.create_sheet(template.data_sheet)
     else:
-        ws.title = SHEET
-    columns = [c for key in lay.columns for c in (sub.years if key == "years" else [key])]
+        ws.title = template.data_sheet
+    columns = [c for key in lay.columns for c in (sub.years if key == YEARS else [key])]
     col = {key: i for i, key in enumerate(columns, 1)}
-    ws.cell(1, 1, TITLE.format(round=sub.round)).font = Font(bold=True)
+    _write(ws, 1, 1, template.title.format(round=sub.round) + DEMO_MARK, bold=True)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    zone_row, code, name = template.zone_row, template.code, template.name
     if lay.show_code:
-        ws.cell(3, 1, f"实验区代码：{sub.zone.code}" if lay.code_in_one_cell else "实验区代码")
-        if not lay.code_in_one_cell:
-            ws.cell(3, 2, sub.zone.code)
+        if lay.code_in_one_cell:
+            _write(ws, zone_row, code.label_column, f"{code.label}：{sub.zone.code}")
+        else:
+            _write(ws, zone_row, code.label_column, code.label)
+            _write(ws, zone_row, code.value_column, sub.zone.code)
     shown = sub.zone.name if lay.shown_name is None else lay.shown_name
     if shown:
-        ws.cell(3, 4, "实验区名称")
-        ws.cell(3, 5, shown)
-    labels = {"seq": "序号", "level1": "一级指标", "level2": "二级指标", "name": lay.name_header, "unit": "单位",
-              "note": "备注"}
+        _write(ws, zone_row, name.label_column, name.label)
+        _write(ws, zone_row, name.value_column, shown)
+    labels = {column.key: column.label for column in template.columns} | {"name": lay.name_header}
+    header = template.header_row
     for key, c in col.items():
         text = labels.get(key) if isinstance(key, str) else _year_label(key, lay.year_style)
         if lay.two_level_header and isinstance(key, int):
-            ws.cell(6, c, text).font = Font(bold=True)
-            text = "年份" if key == sub.years[0] else None
+            _write(ws, header + 1, c, text, bold=True)
+            text = template.years_label if key == sub.years[0] else None
         if text is not None:
-            ws.cell(5, c, text).font = Font(bold=True)
+            _write(ws, header, c, text, bold=True)
     if lay.two_level_header:
-        ws.merge_cells(start_row=5, start_column=col[sub.years[0]], end_row=5, end_column=col[sub.years[-1]])
-    first = 7 if lay.two_level_header else 6
+        ws.merge_cells(start_row=header, start_column=col[sub.years[0]], end_row=header, end_column=col[sub.years[-1]])
+    first = template.first_data_row(lay.two_level_header)
     order = lay.row_order or tuple(sorted(sub.cells))
     rows = {ind: first + k for k, ind in enumerate(order)}
     coords = {(i, y): f"{get_column_letter(col[y])}{rows[i]}" for i in order for y in sub.years}
     for ind in order:
         info = catalogue.indicators[ind]
         unit = sub.units.get(ind, info.unit)
-        name = sub.names.get(ind, info.name_zh) + (f"（{unit}）" if lay.unit_in_name else "")
-        fixed = {"seq": ind, "level1": info.level1_zh, "level2": info.level2_zh, "name": name, "unit": unit}
+        fixed = template.indicator_cells(info) | {"unit": unit}
+        fixed["name"] = sub.names.get(ind, info.name_zh) + (f"（{unit}）" if lay.unit_in_name else "")
         for key, value in fixed.items():
             if key in col:
-                ws.cell(rows[ind], col[key], value)
+                _write(ws, rows[ind], col[key], value)
         for year in sub.years:
             value = sub.cells[ind][year]
-            if isinstance(value, Formula):
-                value = _cell_text(value, ind, coords)
-            if value is not None:
-                ws.cell(rows[ind], col[year], value)
-    footer = first + len(order) + 1
-    ws.cell(footer, 1, "填报人：")
-    ws.cell(footer, 5, "联系电话：")
-    ws.cell(footer + 1, 1, f"填报日期：{sub.round}年{6 if sub.batch == 1 else 9}月")
-    ws.column_dimensions[get_column_letter(col["name"])].width = 36
-    return workbook_bytes(wb), SHEET, coords
+            if isinstance(value, Formula):  # on purpose: openpyxl stores "=…" as a formula without a cached value
+                ws.cell(rows[ind], col[year], _cell_text(value, ind, coords))
+            else:
+                _write(ws, rows[ind], col[year], value)
+    month = 6 if sub.batch == 1 else 9
+    for row, cells in enumerate(template.footer_rows(sub.round, month), start=first + len(order) + 1):
+        for column, text in enumerate(cells, start=1):
+            _write(ws, row, column, text)
+    for column in template.columns:
+        if column.width and column.key in col:
+            ws.column_dimensions[get_column_letter(col[column.key])].width = column.width
+    return workbook_bytes(wb), template.data_sheet, coords
+
+
+def _write(ws: Worksheet, row: int, column: int, value: Any, bold: bool = False) -> None:
+    """A cell (1-based): a number as a number, anything else as text; nothing for None or ''."""
+    if isinstance(value, (int, float)):
+        cell = ws.cell(row, column, value)
+        if bold:
+            cell.font = Font(bold=True)
+    else:
+        write_text(ws, row - 1, column - 1, value, Font(bold=True) if bold else None)
 
 
 def _cell_text(value: Any, ind: int, coords: dict[tuple[int, int], str]) -> str:
@@ -337,7 +354,7 @@ def render_csv(sub: Submission) -> tuple[bytes, dict[tuple[int, int], str]]:
     catalogue = load_catalogue()
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(sub.csv_header)
+    writer.writerow([csv_field(name) for name in sub.csv_header])
     width, line, coords = len(sub.csv_header), 1, {}
     for ind in sorted(sub.cells):
         for year in sub.years:
@@ -346,11 +363,11 @@ def render_csv(sub: Submission) -> tuple[bytes, dict[tuple[int, int], str]]:
                 continue
             note = "初步统计" if year == sub.years[-1] else ""
             unit = sub.units.get(ind, catalogue.indicators[ind].unit)
-            writer.writerow([sub.zone.code, ind, year, value, unit, note][:width])
+            writer.writerow([csv_field(field) for field in [sub.zone.code, ind, year, value, unit, note][:width]])
             line += 1
             coords[(ind, year)] = f"line {line}"
     for row, entry in sub.extra_lines:
-        writer.writerow(row[:width])
+        writer.writerow([csv_field(field) for field in row[:width]])
         line += 1
         entry["cell"] = f"line {line}"
     return buf.getvalue().encode(sub.encoding), coords

@@ -13,6 +13,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+from pipelines.publish.spreadsheets import csv_field
 from schemas.catalogue import load_catalogue
 
 FIRST_YEAR = 2009
@@ -130,8 +131,9 @@ def registry_csv(zones: list[Zone]) -> bytes:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(REGISTRY_HEADER)
     for z in zones:
-        writer.writerow([z.code, z.name, f"{z.province_code}", z.zone_type, str(z.type_evaluation).lower(),
-                         z.designated_year, z.removed_year or ""])
+        writer.writerow([csv_field(field) for field in (z.code, z.name, f"{z.province_code}", z.zone_type,
+                                                        str(z.type_evaluation).lower(), z.designated_year,
+                                                        z.removed_year or "")])
     return buf.getvalue().encode("utf-8")
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.index.method import Leaf, Method, MethodError, load_method
+from pipelines.publish.spreadsheets import csv_safe
 
 DATA_COLUMNS = ("unit", "year", "indicator", "value")
 OUTPUT_COLUMNS = ("unit", "year", "node", "score")
@@ -372,21 +373,6 @@ def read_long_csv(path: Path) -> pd.DataFrame:
     )
 
 
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells a spreadsheet would run as a formula (=, +, -, @ first) get a leading apostrophe,
-    the usual mark for "this is text"; numbers are left alone."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            text = safe[column].astype(str)
-            risky = text.str.startswith(FORMULA_START) & pd.to_numeric(text, errors="coerce").isna()
-            safe[column] = safe[column].where(~risky, "'" + text)
-    return safe
-
-
 def index_command(data: Path, method: Path, out: Path, sensitivity_runs: int = 0) -> int:
     """Compute an index from a long CSV and a method file; write ``unit,year,node,score`` to ``out``.
 
@@ -403,9 +389,9 @@ def index_command(data: Path, method: Path, out: Path, sensitivity_runs: int = 0
         scores = compute_index(frame, parsed)
         sens = sensitivity(frame, parsed, sensitivity_runs) if sensitivity_runs > 0 else None
         out.parent.mkdir(parents=True, exist_ok=True)
-        spreadsheet_safe(scores).to_csv(out, index=False, encoding="utf-8")
+        csv_safe(scores).to_csv(out, index=False, encoding="utf-8")
         if sens is not None:
-            spreadsheet_safe(sens).to_csv(out.with_name(f"{out.stem}_sensitivity.csv"), index=False, encoding="utf-8")
+            csv_safe(sens).to_csv(out.with_name(f"{out.stem}_sensitivity.csv"), index=False, encoding="utf-8")
     except ValueError as exc:  # MethodError, DataError and a bad run count
         print(f"sdz index: error: {exc}", file=sys.stderr)
         return 2

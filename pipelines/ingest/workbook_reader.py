@@ -3,6 +3,7 @@
 The data sheet is the first sheet with a header row holding `指标名称` and at least one year
 (in that row, or in the row just below it for a two-level header). The zone is named above the
 header by `实验区代码` and `实验区名称`. Each indicator row (序号 1–16) gives one cell per year column.
+The labels are the template's (`schemas/template.yaml`); their positions are not required.
 """
 
 from __future__ import annotations
@@ -26,13 +27,9 @@ from pipelines.ingest.submission import (
 from pipelines.runtime.limits import DEFAULT_MAX_INFLATED_BYTES as DEFAULT_MAX_INFLATED
 from schemas.catalogue import load_catalogue, normalise_indicator_name, normalise_text
 from schemas.observations import cells_arrow_schema
+from schemas.template import load_template
 
 YEAR_TEXT = re.compile(r"((?:19|20)\d\d)(?:\.0+)?年?(?:度)?")
-LABEL_CODE = "实验区代码"
-LABEL_NAME = "实验区名称"
-HEADER_NAME = "指标名称"
-HEADER_SEQ = "序号"
-HEADER_UNIT = "单位"
 
 
 @dataclass
@@ -77,9 +74,11 @@ def year_of(value: object) -> str | None:
 
 def find_layout(sheet_name: str, rows: list[list]) -> DataSheetLayout | None:
     """The template's layout on one sheet, or None when the sheet is not a data sheet."""
+    template = load_template()
+    seq_label, name_label, unit_label = (template.label(key) for key in ("seq", "name", "unit"))
     for row_index, row in enumerate(rows):
         texts = [cell_text(value) for value in row]
-        if HEADER_NAME not in texts:
+        if name_label not in texts:
             continue
         year_row = row_index
         years = {col: year for col, value in enumerate(row) if (year := year_of(value))}
@@ -88,7 +87,7 @@ def find_layout(sheet_name: str, rows: list[list]) -> DataSheetLayout | None:
             years = {col: year for col, value in enumerate(rows[year_row]) if (year := year_of(value))}
         if not years:
             continue
-        seq_col = texts.index(HEADER_SEQ) if HEADER_SEQ in texts else None
+        seq_col = texts.index(seq_label) if seq_label in texts else None
         if seq_col is None:
             continue
         return DataSheetLayout(
@@ -96,8 +95,8 @@ def find_layout(sheet_name: str, rows: list[list]) -> DataSheetLayout | None:
             header_row=row_index,
             first_data_row=year_row + 1,
             seq_col=seq_col,
-            name_col=texts.index(HEADER_NAME),
-            unit_col=texts.index(HEADER_UNIT) if HEADER_UNIT in texts else None,
+            name_col=texts.index(name_label),
+            unit_col=texts.index(unit_label) if unit_label in texts else None,
             year_cols=years,
         )
     return None
@@ -106,6 +105,8 @@ def find_layout(sheet_name: str, rows: list[list]) -> DataSheetLayout | None:
 def labelled_value(rows: list[list], label: str, above_row: int) -> str | None:
     """The text after a label such as 实验区代码: in the same cell after a colon, or the next
     non-empty cell to its right."""
+    template = load_template()
+    zone_labels = (template.code.label, template.name.label)
     for row in rows[:above_row]:
         for col, value in enumerate(row):
             text = cell_text(value)
@@ -118,7 +119,7 @@ def labelled_value(rows: list[list], label: str, above_row: int) -> str | None:
                 if isinstance(neighbour, float):
                     return normalise_zone_code(neighbour)
                 neighbour_text = cell_text(neighbour).lstrip(":")
-                if neighbour_text.startswith((LABEL_CODE, LABEL_NAME)) or neighbour_text.endswith(":"):
+                if neighbour_text.startswith(zone_labels) or neighbour_text.endswith(":"):
                     return None  # the next label: this one was left blank
                 if neighbour_text:
                     return neighbour_text
@@ -128,8 +129,9 @@ def labelled_value(rows: list[list], label: str, above_row: int) -> str | None:
 
 def identify_zone(rows: list[list], layout: DataSheetLayout, zones: ZoneLookup) -> tuple[str, list[tuple[str, str]]]:
     """The zone code of the workbook and any zone_name_mismatch warning; the code decides."""
-    code = labelled_value(rows, LABEL_CODE, layout.header_row)
-    name = labelled_value(rows, LABEL_NAME, layout.header_row)
+    template = load_template()
+    code = labelled_value(rows, template.code.label, layout.header_row)
+    name = labelled_value(rows, template.name.label, layout.header_row)
     if code:
         code = normalise_zone_code(code)
         if code not in zones.names_by_code:

@@ -3,20 +3,20 @@
 `feedback/<round>/batch-N/<zone_code>.xlsx` beside the warehouse, for each zone with a rejected
 value or a warning in that batch, read from the published warehouse. `revised` is left out: a
 revision is what the office asked for (the warehouse and `mart.revisions` keep every one). Every cell is written as a
-value, never as a formula, whatever its text starts with.
+value, never as a formula, whatever its text starts with; the same findings give the same bytes
+(`pipelines.publish.spreadsheets`).
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
-from pipelines.publish.spreadsheets import write_text
+from pipelines.publish.spreadsheets import HEADER_FORMAT, cell_text, new_workbook, set_width, write_text
 from schemas.catalogue import load_reason_codes
 
 HEADERS = [
@@ -33,6 +33,8 @@ HEADERS = [
     ("修改建议", "what to correct"),
     ("What to correct", "what to correct (English)"),
 ]
+# Column widths in characters, in the order of HEADERS.
+WIDTHS = [38, 12, 9, 30, 7, 14, 12, 26, 30, 46, 30, 36]
 
 FINDINGS_SQL = """
 with findings as (
@@ -59,13 +61,6 @@ order by findings.round, findings.batch, findings.zone_code, s.path, findings.in
 """
 
 
-def displayed(value: object) -> object:
-    """A finding's value as shown: empty for a missing one, else as it is (written as text)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value
-
-
 def write_feedback(warehouse_path: Path, output_dir: Path) -> list[Path]:
     """Rewrite `output_dir/feedback/` from the warehouse; returns the workbooks written."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
@@ -76,28 +71,28 @@ def write_feedback(warehouse_path: Path, output_dir: Path) -> list[Path]:
     for (round_year, batch, zone_code), rows in findings.groupby(["round", "batch", "zone_code"], sort=True):
         path = feedback_dir / str(round_year) / f"batch-{batch}" / f"{zone_code}.xlsx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_workbook(path, rows, f"{zone_code} {round_year} batch-{batch}")
+        path.write_bytes(feedback_workbook(rows, f"{zone_code} {round_year} batch-{batch}"))
         written.append(path)
     return written
 
 
-def _write_workbook(path: Path, rows, title: str) -> None:
+def feedback_workbook(rows: pd.DataFrame, title: str) -> bytes:
+    """One zone's findings of one batch (rows of FINDINGS_SQL) as .xlsx bytes: same findings, same bytes."""
     reasons = load_reason_codes()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "反馈 feedback"
-    _text_cell(sheet, 1, 1, f"国家可持续发展实验区创新能力监测数据反馈 / data feedback: {title}").font = Font(bold=True)
-    _text_cell(sheet, 2, 1, "请按“修改建议”更正后在补充批次中重新报送。Please correct as advised and resubmit in the "
+    out = io.BytesIO()
+    workbook = new_workbook(out)
+    bold = workbook.add_format({"bold": True})
+    header = workbook.add_format({**HEADER_FORMAT, "bold": True})
+    sheet = workbook.add_worksheet("反馈 feedback")
+    write_text(sheet, 0, 0, f"国家可持续发展实验区创新能力监测数据反馈 / data feedback: {title}", bold)
+    write_text(sheet, 1, 0, "请按“修改建议”更正后在补充批次中重新报送。Please correct as advised and resubmit in the "
                             "supplementary batch.")
-    for col, (zh, en) in enumerate(HEADERS, start=1):
-        cell = _text_cell(sheet, 4, col, f"{zh}\n{en}")
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row_number, finding in enumerate(rows.itertuples(index=False), start=5):
+    for column, (zh, en) in enumerate(HEADERS):
+        write_text(sheet, 3, column, f"{zh}\n{en}", header)
+    for row, finding in enumerate(rows.itertuples(index=False), start=4):
         reason = reasons[finding.code]
         indicator = "" if pd.isna(finding.indicator_id) else (
-            f"{int(finding.indicator_id)} {displayed(finding.indicator_name) or ''}".strip()
+            f"{int(finding.indicator_id)} {cell_text(finding.indicator_name)}".strip()
         )
         values = [
             finding.path, finding.source_sheet, finding.source_cell, indicator,
@@ -105,16 +100,13 @@ def _write_workbook(path: Path, rows, title: str) -> None:
             finding.raw_value, "拒收 rejected" if finding.kind == "rejected" else "提示 warning",
             reason.zh, reason.en, finding.detail, reason.action_zh, reason.action_en,
         ]
-        for col, value in enumerate(values, start=1):
+        for column, value in enumerate(values):
             if isinstance(value, int):
-                sheet.cell(row=row_number, column=col, value=value)
+                sheet.write_number(row, column, value)
             else:
-                _text_cell(sheet, row_number, col, value)
-    for col, width in enumerate([38, 12, 9, 30, 7, 14, 12, 26, 30, 46, 30, 36], start=1):
-        sheet.column_dimensions[sheet.cell(row=4, column=col).column_letter].width = width
-    sheet.freeze_panes = "A5"
-    workbook.save(path)
-
-
-def _text_cell(sheet, row: int, col: int, value: object):
-    return write_text(sheet.cell(row=row, column=col), displayed(value))
+                write_text(sheet, row, column, value)
+    for column, width in enumerate(WIDTHS):
+        set_width(sheet, column, width)
+    sheet.freeze_panes(4, 0)
+    workbook.close()
+    return out.getvalue()

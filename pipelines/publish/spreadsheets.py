@@ -1,28 +1,108 @@
-"""Writing spreadsheets safely and reproducibly, for every workbook the project writes
-(feedback, reports, the demo).
+"""Writing text into spreadsheets safely, and workbooks reproducibly, for every workbook and CSV sdz writes.
 
-- Text is stored as text: openpyxl would store a string starting with `=` as a formula, and a
-  spreadsheet would run it; control characters that xlsx cannot hold are dropped.
-- A workbook can be saved byte for byte the same from the same content: fixed document times
-  and zip entry times.
+Text a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) is stored as text:
+- `write_text` writes every text cell of a workbook (XlsxWriter or openpyxl) as a string cell, never
+  a formula, with the control characters xlsx cannot hold dropped. Callers: the feedback workbooks
+  (`pipelines.publish.feedback`), the report workbooks (`pipelines.publish.reports.render`) and the
+  demo's submissions (`pipelines.demo.files`);
+- `csv_field` / `csv_safe` give a CSV field such text with a leading apostrophe, the usual mark for
+  "this is text" (a CSV has no cell types). Callers: the demo's CSVs (`pipelines.demo.files`,
+  `pipelines.demo.zones`) and `sdz index` (`pipelines.index.engine`).
+
+Same content, same bytes: `new_workbook` (XlsxWriter, in memory; feedback and reports) and
+`reproducible_bytes` (openpyxl; the demo) fix the document times and zip entry times.
+Parquet exports hold typed columns and need neither.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime
 
+import pandas as pd
+import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 from openpyxl.xml.functions import tostring
+from xlsxwriter.worksheet import Worksheet as XlsxWriterSheet
+
+FORMULA_START = ("=", "+", "-", "@")
+# A field a spreadsheet reads as a number ("-3", "+1.5e3") is a number, not a formula: left as it is.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+# Document time of the XlsxWriter workbooks, fixed so that the same content gives the same bytes.
+DOCUMENT_TIME = datetime(2000, 1, 1)
+# Text stays text: no formulas, numbers or links guessed from strings (write_string enforces the
+# first, these options the rest). In memory: no temporary files, and zip entries get XlsxWriter's
+# fixed 1980 time. Not constant_memory: it needs temporary files (in_memory turns it off).
+WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                    "strings_to_urls": False}
+# Header cells: Chinese and English on two lines on a light blue fill.
+HEADER_FORMAT = {"bg_color": "#DDEBF7", "pattern": 1, "valign": "top", "text_wrap": True}
 
 
-def write_text(cell, value: object):
-    """Store `value` in `cell` as a string, never as a formula; returns the cell."""
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
-    cell.data_type = "s"
-    return cell
+def cell_text(value: object) -> str:
+    """The text stored for `value`: '' for None or NaN, else its str() without the control characters
+    xlsx cannot hold."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def write_text(sheet: XlsxWriterSheet | OpenpyxlSheet, row: int, column: int, value: object,
+               style: object = None) -> None:
+    """Store `value` as text (a string cell, never a formula) in cell (row, column), 0-based.
+
+    `sheet` is an XlsxWriter or an openpyxl worksheet; `style` is an XlsxWriter Format or an openpyxl
+    Font. Empty text writes no cell, except a styled blank in XlsxWriter (a header keeps its fill)."""
+    text = cell_text(value)
+    if isinstance(sheet, XlsxWriterSheet):
+        if text:
+            sheet.write_string(row, column, text, style)
+        else:
+            sheet.write_blank(row, column, None, style)
+        return
+    if not text:
+        return
+    cell = sheet.cell(row=row + 1, column=column + 1)
+    cell.value = text
+    cell.data_type = "s"  # openpyxl would take a string starting with "=" for a formula
+    if style is not None:
+        cell.font = style
+
+
+def csv_field(value: object) -> object:
+    """`value` as a CSV field: text a spreadsheet would run as a formula gets a leading apostrophe;
+    numbers, numbers as text and other text stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text column's fields passed through `csv_field`, ready for to_csv()."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(csv_field)
+    return safe
+
+
+def new_workbook(out: io.BytesIO) -> xlsxwriter.Workbook:
+    """An XlsxWriter workbook writing into `out` whose bytes depend on its content only."""
+    workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    workbook.set_properties({"author": "sdz", "created": DOCUMENT_TIME})
+    return workbook
+
+
+def set_width(sheet: XlsxWriterSheet, column: int, characters: float) -> None:
+    """Column width in characters, stored exactly."""
+    # set_column() adds Excel's cell padding (13 -> 13.71); pixels of 7 per Calibri-11 digit store
+    # exactly `characters`.
+    sheet.set_column_pixels(column, column, characters * 7)
 
 
 def _fixed_zip(payload: bytes, replace: dict[str, bytes], when: datetime) -> bytes:
@@ -38,7 +118,7 @@ def _fixed_zip(payload: bytes, replace: dict[str, bytes], when: datetime) -> byt
 
 
 def reproducible_bytes(workbook: Workbook, creator: str, when: datetime) -> bytes:
-    """The workbook as .xlsx bytes that depend on its content only (not on the clock)."""
+    """An openpyxl workbook as .xlsx bytes that depend on its content only (not on the clock)."""
     workbook.properties.creator = creator
     workbook.properties.created = when
     buffer = io.BytesIO()

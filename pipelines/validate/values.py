@@ -55,8 +55,12 @@ def normalised_codes(codes: pd.Series) -> pd.Series:
 
 
 def missing_mask(raw: pd.Series) -> pd.Series:
-    """True where the cell holds a missing marker (empty, —, /, 无, NA, …)."""
-    return normalised_text(raw).str.upper().isin(load_catalogue().missing_markers).astype(bool)
+    """True where the cell holds a missing marker (empty, —, /, 无, NA, …): "not reported".
+
+    The only test of a missing value. The markers of `catalogue.yaml` are normalised exactly as
+    the cells are (NFKC, no white space, upper case), so "Ｎ／Ａ", "n/a" and " — " count too."""
+    markers = normalised_text(pd.Series(load_catalogue().missing_markers, dtype="string")).str.upper()
+    return normalised_text(raw).str.upper().isin(set(markers)).astype(bool)
 
 
 def parse_numbers(raw: pd.Series, number: pd.Series, suffix_allowed: pd.Series) -> pd.Series:

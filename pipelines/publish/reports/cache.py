@@ -19,9 +19,10 @@ from pathlib import Path
 
 from pipelines.runtime.code_version import code_digest
 
-# The code a report depends on: the report package (modules and templates), the index engine it runs
-# on each round's as-of values, and the data definitions (labels, catalogue, method files).
-REPORT_PACKAGES = ["pipelines.publish.reports", "pipelines.index", "schemas"]
+# The code a report depends on: the report package (modules and templates) with the spreadsheet writing
+# it shares with the rest of publish, the index engine it runs on each round's as-of values, and the
+# data definitions (labels, catalogue, method files).
+REPORT_PACKAGES = ["pipelines.publish", "pipelines.index", "schemas"]
 REPORT_LIBRARIES = ["duckdb", "pandas", "xlsxwriter", "Jinja2"]
 REPORT_FILES = [f"{kind}.{ext}" for kind in ("monitoring", "evaluation") for ext in ("html", "xlsx")]
 

@@ -16,7 +16,6 @@ import hashlib
 import io
 import math
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -24,8 +23,6 @@ import pandas as pd
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipelines.index.method import load_method
@@ -34,19 +31,11 @@ from pipelines.publish.reports import data as data
 from pipelines.publish.reports.evaluation import evaluation_report
 from pipelines.publish.reports.model import Paragraph, Report, Table
 from pipelines.publish.reports.monitoring import monitoring_report
+from pipelines.publish.spreadsheets import HEADER_FORMAT, new_workbook, set_width, write_text
 
-# Document times of the workbooks, fixed so that the same tables give the same bytes.
-FIXED_TIME = datetime(2000, 1, 1)
-# Workbooks (XlsxWriter). Text stays text: no formulas, numbers or links guessed from strings
-# (write_string enforces the first, these options the rest). In memory: no temporary files, and zip
-# entries get XlsxWriter's fixed 1980 time. Not constant_memory: it needs temporary files (in_memory
-# turns it off) and measured no faster on the reports' ~64,000 cells.
-WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                    "strings_to_urls": False}
 # Number formats of the numeric column kinds.
 NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "growth": "+0.00;-0.00;0.00",
                   "value": "#,##0.###"}
-HEADER_FILL = "#DDEBF7"
 # Column widths in characters, by column kind.
 WIDTHS = {"text": 30, "note": 60}
 DEFAULT_WIDTH = 13
@@ -166,13 +155,12 @@ def render_xlsx(report: Report) -> bytes:
                 lines.append(f"  表{block.number} Table {block.number}: sheet '{block.number} {block.sheet}' - "
                              f"{block.title_zh} {block.title_en}")
     out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
-    workbook.set_properties({"author": "sdz", "created": FIXED_TIME})
+    workbook = new_workbook(out)
     styles = _Styles(workbook)
     about = workbook.add_worksheet("说明 about")
-    _set_width(about, 0, 120)
+    set_width(about, 0, 120)
     for row, line in enumerate(lines):
-        _write_text(about, row, 0, line, styles.bold if row < 2 else None)
+        write_text(about, row, 0, line, styles.bold if row < 2 else None)
     for table in report.tables():
         _table_sheet(workbook.add_worksheet(f"{table.number} {table.sheet}"[:31]), table, styles)
     workbook.close()
@@ -182,50 +170,29 @@ class _Styles:
     """The cell formats of one workbook (XlsxWriter formats belong to the workbook that made them)."""
 
     def __init__(self, workbook: xlsxwriter.Workbook) -> None:
-        header = {"bg_color": HEADER_FILL, "pattern": 1, "valign": "top", "text_wrap": True}
         self.bold = workbook.add_format({"bold": True})
-        self.header_bold = workbook.add_format({**header, "bold": True})
-        self.header = workbook.add_format(header)
+        self.header_bold = workbook.add_format({**HEADER_FORMAT, "bold": True})
+        self.header = workbook.add_format(HEADER_FORMAT)
         self.number = {kind: workbook.add_format({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
-
-
-def _set_width(sheet: Worksheet, column: int, characters: float) -> None:
-    # set_column() adds Excel's cell padding (13 -> 13.71); pixels of 7 per Calibri-11 digit store
-    # exactly `characters`, the widths the reports always had.
-    sheet.set_column_pixels(column, column, characters * 7)
-
-
-def _write_text(sheet: Worksheet, row: int, column: int, text: str, style: Format | None = None) -> None:
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if text:
-        sheet.write_string(row, column, text, style)
-    else:  # no empty string cell; a styled blank keeps a header's fill, an unstyled one is not written
-        sheet.write_blank(row, column, None, style)
 
 
 def _table_sheet(sheet: Worksheet, table: Table, styles: _Styles) -> None:
     """Title, English title and source, a blank row, Chinese and English headers (frozen), then the rows."""
     for column, spec in enumerate(table.columns):
-        _set_width(sheet, column, WIDTHS.get(spec.kind, DEFAULT_WIDTH))
+        set_width(sheet, column, WIDTHS.get(spec.kind, DEFAULT_WIDTH))
     sheet.freeze_panes(6, 0)
-    _write_text(sheet, 0, 0, f"表{table.number} {table.title_zh}", styles.bold)
-    _write_text(sheet, 1, 0, f"Table {table.number} {table.title_en}")
-    _write_text(sheet, 2, 0, table.source)
+    write_text(sheet, 0, 0, f"表{table.number} {table.title_zh}", styles.bold)
+    write_text(sheet, 1, 0, f"Table {table.number} {table.title_en}")
+    write_text(sheet, 2, 0, table.source)
     for column, spec in enumerate(table.columns):
-        _write_text(sheet, 4, column, spec.zh, styles.header_bold)
-        _write_text(sheet, 5, column, spec.en, styles.header)
+        write_text(sheet, 4, column, spec.zh, styles.header_bold)
+        write_text(sheet, 5, column, spec.en, styles.header)
     for column, (spec, values) in enumerate(zip(table.columns, table.column_values(), strict=True)):
         text = spec.kind in ("text", "note")
         as_number = int if spec.kind in ("int", "year") else float
         style = None if text else styles.number[spec.kind]
         for row, value in enumerate(values, start=6):
-            if _missing(value):
-                continue
             if text:
-                _write_text(sheet, row, column, str(value))
-            elif math.isfinite(number := as_number(value)):
+                write_text(sheet, row, column, value)
+            elif pd.notna(value) and math.isfinite(number := as_number(value)):
                 sheet.write_number(row, column, number, style)  # to 16 significant digits; Excel keeps 15
-
-
-def _missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
