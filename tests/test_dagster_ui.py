@@ -4,8 +4,6 @@ queried and driven through its GraphQL endpoint, as the web page does."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -64,13 +62,11 @@ def ui(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("ui")
     generate_demo(root / "raw")
     port = free_port()
-    # dagster dev starts child processes: run it in its own process group with default signal
-    # handling, and end the whole group when done.
+    # `sdz ui` ends dagster dev and every process it started on SIGTERM (tests/test_ui_stop.py).
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "ui", "--raw", str(root / "raw"), "--warehouse",
          str(root / "warehouse" / "sdz.duckdb"), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
@@ -84,7 +80,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory):
                 time.sleep(1)
         yield port, root
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        process.terminate()
         process.wait(timeout=30)
 
 

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pipelines.runtime.instance import ensure_dagster_home
@@ -45,7 +45,7 @@ def dagster_dev(settings: SdzSettings, port: int) -> tuple[list[str], dict[str, 
     return command, environment
 
 
-def supervise(command: list[str], environment: dict[str, str], say=print) -> int:
+def supervise(command: list[str], environment: dict[str, str], say: Callable[[str], object] = print) -> int:
     """Run `command` in a new process group until it exits or this process is asked to stop.
 
     Returns the command's exit status when it ends by itself, 0 when it was stopped on request
@@ -63,34 +63,35 @@ def supervise(command: list[str], environment: dict[str, str], say=print) -> int
         name = signal.Signals(received[0]).name
         say(f"sdz ui: {name} received, stopping dagster dev ...")
         killed = end_group(child, received[0], received)
-        say(f"sdz ui: stopped ({'killed after ' + str(GRACE_SECONDS) + ' s' if killed else 'cleanly'}).")
+        say(f"sdz ui: stopped; {killed} process(es) still running after {GRACE_SECONDS:g} s were killed." if killed
+            else "sdz ui: stopped.")
         return 0
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
 
 
-def end_group(child: subprocess.Popen, number: int, received: list[int]) -> bool:
+def end_group(child: subprocess.Popen, number: int, received: list[int]) -> int:
     """Send `number` to the child's process group, wait up to GRACE_SECONDS (less if another stop
-    signal arrives), then SIGKILL what is left. Returns whether anything had to be killed."""
+    signal arrives), then SIGKILL what is left. Returns how many processes had to be killed."""
     group = child.pid
     # Children that moved to a group of their own are ended too: remember them while they are findable.
     members = set(group_members(group)) | set(descendants(child.pid))
     if not members:
         child.wait()
-        return False
+        return 0
     signal_all(group, members, number)
     signals_so_far = len(received)
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline and len(received) == signals_so_far:
         child.poll()  # reaps dagster dev, which would otherwise stay a zombie in the group
         if not living(members | set(group_members(group))):
-            return False
+            return 0
         time.sleep(0.1)
     left = living(members | set(group_members(group)))
     signal_all(group, left, signal.SIGKILL)
     child.wait()
-    return bool(left)
+    return len(left)
 
 
 def signal_all(group: int, pids: Iterable[int], number: int) -> None:
