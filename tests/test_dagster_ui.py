@@ -57,6 +57,19 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     return body["data"]
 
 
+def wait_for_ui(port: int, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Return once the UI on `port` answers; fail when `process` ends or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise AssertionError(f"dagster dev did not answer within {seconds:g} s") from None
+            time.sleep(1)
+
+
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("ui")
@@ -69,15 +82,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError("dagster dev did not answer within 120 s") from None
-                time.sleep(1)
+        wait_for_ui(port, process)
         yield port, root
     finally:
         process.terminate()

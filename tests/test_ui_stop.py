@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.builders import write_registry
-from tests.test_dagster_ui import free_port
+from tests.test_dagster_ui import free_port, wait_for_ui
 
 SDZ = Path(sys.executable).with_name("sdz")
 STOP_WITHIN_SECONDS = 10
@@ -67,14 +66,7 @@ def test_sdz_ui_stops_within_10_s_and_leaves_no_process(tmp_path: Path, stop: si
             start_new_session=True)
     started: set[int] = set()
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, log.read_text()
-                time.sleep(1)
+        wait_for_ui(port, process)
         started = descendants(process.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
                             for pid in started | {process.pid})
