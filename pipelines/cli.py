@@ -146,13 +146,14 @@ def index(
 def ui(raw: RawOption = None, warehouse: WarehouseOption = None, method: MethodOption = None,
        port: Annotated[int, typer.Option(help="port of the web UI on 127.0.0.1")] = 3000) -> None:
     """Start the Dagster UI (`dagster dev`); run history in the warehouse folder, Ctrl-C stops all of it."""
-    from pipelines.index.method import MethodError, load_method
+    from pipelines.index.method import MethodError
+    from pipelines.index.zone_scores import load_evaluation_method
     from pipelines.runtime.dagster_ui import dagster_dev, supervise
     from pipelines.runtime.settings import SdzSettings
 
     settings = SdzSettings.from_env(raw, warehouse, method)
     try:
-        load_method(settings.method_file)
+        load_evaluation_method(settings.method_file)
     except MethodError as error:
         raise fail(str(error)) from None
     command, environment = dagster_dev(settings, port)

@@ -290,7 +290,10 @@ INVALID_METHOD = "name: broken\nscale: 100\nroot: index\nindicators: {\"1\": {di
 @pytest.mark.parametrize(("content", "problem"), [
     (None, "cannot read method file"),
     (INVALID_METHOD, "indicators.1.direction: must be"),
-])
+    ((DEFAULT_METHOD.parent / "hdi_2021.yaml").read_text(encoding="utf-8"),
+     "indicators life_expectancy, expected_schooling, mean_schooling, gni_per_capita_2017ppp are not in the "
+     "indicator catalogue"),
+], ids=["missing", "invalid", "not-the-catalogue"])
 def test_a_run_with_a_bad_method_file_writes_nothing(raw: Path, how: str, content: str | None, problem: str) -> None:
     method = raw.parent / "method.yaml"
     if content is not None:

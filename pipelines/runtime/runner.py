@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import build_definitions
-from pipelines.index.method import MethodError, load_method
+from pipelines.index.method import MethodError
+from pipelines.index.zone_scores import load_evaluation_method
 from pipelines.ingest.registry import RegistryError, read_registry
 from pipelines.publish.summary import RunSummary, read_summary
 from pipelines.runtime.instance import sdz_instance
@@ -31,7 +32,7 @@ def check_can_run(settings: SdzSettings) -> None:
     except RegistryError as error:
         raise RunFailed(str(error), 2) from None
     try:
-        load_method(settings.method_file)
+        load_evaluation_method(settings.method_file)
     except MethodError as error:  # names the file and the problem
         raise RunFailed(str(error), 2) from None
     folder = settings.warehouse_path.parent
