@@ -1,12 +1,15 @@
-"""`sdz`: the command line of stewards and analysts (contract section 1).
+"""`sdz`: the command line of stewards and analysts (the README's command table).
 
-    sdz run [--raw DIR] [--warehouse FILE]    ingest, rebuild, publish (the Dagster asset graph)
+    sdz run [--raw DIR] [--warehouse FILE] [--method YAML]   ingest, rebuild, publish (the Dagster asset graph)
     sdz validate FILE...                      check files without touching any warehouse
+    sdz sql [QUERY] [--warehouse FILE] [--csv]   read-only SQL on the warehouse
+    sdz ui [--raw DIR] [--warehouse FILE] [--method YAML] [--port N]   the Dagster UI (`dagster dev`)
     sdz index --data CSV --method YAML --out CSV [--sensitivity N]
     sdz demo DIR                              write the synthetic demo submissions
+    sdz --version
 
 Exit status: 0 done; 1 `validate` found values that would be rejected (or a run's checks failed);
-2 cannot run (bad arguments, invalid registry, unwritable or busy warehouse).
+2 cannot run (bad arguments, invalid registry or method file, unwritable or busy warehouse, bad SQL).
 """
 
 from __future__ import annotations
@@ -26,23 +29,45 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 
+# Help texts only: the defaults themselves are pipelines.runtime.settings' (not imported here, which would
+# load Dagster for `sdz --version`).
+RawOption = Annotated[Path | None, typer.Option(help="raw folder (default: $SDZ_RAW_DIR or raw/)")]
+WarehouseOption = Annotated[Path | None, typer.Option(help="warehouse file (default: $SDZ_WAREHOUSE or "
+                                                      "warehouse/sdz.duckdb)")]
+MethodOption = Annotated[Path | None, typer.Option(
+    "--method", help="method file of the evaluation (default: $SDZ_METHOD or schemas/methods/default.yaml; "
+    "README: The composite index)")]
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}")
+    errors.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 
-@app.command()
-def run(
-    raw: Annotated[Path | None, typer.Option(help="raw folder (default: $SDZ_RAW_DIR or raw/)")] = None,
-    warehouse: Annotated[Path | None, typer.Option(help="warehouse file (default: $SDZ_WAREHOUSE or "
-                                                   "warehouse/sdz.duckdb)")] = None,
+def show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        console.print(f"sdz {version('sdz')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="print the installed version and exit")] = False,
 ) -> None:
+    """sdz: monitoring data pipeline and warehouse."""
+
+
+@app.command()
+def run(raw: RawOption = None, warehouse: WarehouseOption = None, method: MethodOption = None) -> None:
     """Ingest every submission under the raw folder, rebuild the warehouse and publish it."""
     from pipelines.publish.summary import print_summary
     from pipelines.runtime.runner import RunFailed, run_pipeline
     from pipelines.runtime.settings import SdzSettings
 
-    settings = SdzSettings.from_env(raw, warehouse)
+    settings = SdzSettings.from_env(raw, warehouse, method)
     started = time.perf_counter()
     try:
         summary = run_pipeline(settings)
@@ -107,7 +132,7 @@ def round_of(path: Path) -> int | None:
 @app.command()
 def index(
     data: Annotated[Path, typer.Option(help="long CSV: unit,year,indicator,value")],
-    method: Annotated[Path, typer.Option(help="method file (YAML, contract section 7)")],
+    method: Annotated[Path, typer.Option(help="method file (YAML; README: The composite index)")],
     out: Annotated[Path, typer.Option(help="output CSV: unit,year,node,score")],
     sensitivity: Annotated[int, typer.Option(help="runs of the weight / normalisation sensitivity analysis")] = 0,
 ) -> None:
@@ -118,28 +143,47 @@ def index(
 
 
 @app.command()
-def ui(
-    raw: Annotated[Path | None, typer.Option(help="raw folder (default: $SDZ_RAW_DIR or raw/)")] = None,
-    warehouse: Annotated[Path | None, typer.Option(help="warehouse file (default: $SDZ_WAREHOUSE or "
-                                                   "warehouse/sdz.duckdb)")] = None,
-    port: Annotated[int, typer.Option(help="port of the web UI on 127.0.0.1")] = 3000,
-) -> None:
-    """Start the Dagster UI (`dagster dev`) on this raw folder and warehouse, with run history kept in
-    the warehouse folder (.dagster/)."""
-    import os
+def ui(raw: RawOption = None, warehouse: WarehouseOption = None, method: MethodOption = None,
+       port: Annotated[int, typer.Option(help="port of the web UI on 127.0.0.1")] = 3000) -> None:
+    """Start the Dagster UI (`dagster dev`); run history in the warehouse folder, Ctrl-C stops all of it."""
+    from pipelines.index.method import MethodError
+    from pipelines.index.zone_scores import load_evaluation_method
+    from pipelines.runtime.dagster_ui import dagster_dev, supervise
+    from pipelines.runtime.settings import SdzSettings
 
-    from pipelines.runtime.instance import ensure_dagster_home
-    from pipelines.runtime.settings import PROJECT_ROOT, SdzSettings
-
-    settings = SdzSettings.from_env(raw, warehouse)
-    environment = {**os.environ, "DAGSTER_HOME": str(ensure_dagster_home(settings)),
-                   "SDZ_RAW_DIR": str(settings.raw_path), "SDZ_WAREHOUSE": str(settings.warehouse_path)}
-    # From the repository root, `dagster dev` finds `pipelines.definitions` (code location "sdz") in
-    # pyproject.toml, exactly as a plain `dagster dev` does.
-    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
+    settings = SdzSettings.from_env(raw, warehouse, method)
+    try:
+        load_evaluation_method(settings.method_file)
+    except MethodError as error:
+        raise fail(str(error)) from None
+    command, environment = dagster_dev(settings, port)
     console.print(f"Dagster UI on http://127.0.0.1:{port} (run history in {environment['DAGSTER_HOME']})")
-    os.chdir(PROJECT_ROOT)
-    os.execve(sys.executable, command, environment)
+    raise typer.Exit(supervise(command, environment, console.print))
+
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="SQL to run (default: read from stdin, or a prompt on a "
+                                                "terminal)")] = None,
+    warehouse: WarehouseOption = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """Query the warehouse read-only: the QUERY given, the statements on stdin, or an interactive prompt."""
+    from pipelines.runtime.settings import SdzSettings
+    from pipelines.runtime.sql_prompt import ResultPrinter, SqlError, open_warehouse, prompt, run_sql
+
+    settings = SdzSettings.from_env(warehouse=warehouse)
+    printer = ResultPrinter(console, as_csv)
+    try:
+        with open_warehouse(settings.warehouse_path) as con:
+            if query is not None:
+                run_sql(con, query, printer)
+            elif sys.stdin.isatty():
+                prompt(con, printer, errors)
+            else:
+                run_sql(con, sys.stdin.read(), printer)
+    except SqlError as error:
+        raise fail(str(error)) from None
 
 
 @app.command()

@@ -1,18 +1,28 @@
-"""The `sdz` console script as stewards use it (contract 1, 6): exit statuses, what it prints,
-and the feedback workbooks a run leaves beside the warehouse.
+"""The `sdz` console script as stewards and analysts use it: exit statuses, what it prints, the
+feedback workbooks a run leaves beside the warehouse, other method files, and `sdz sql`.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import os
+import pty
 import subprocess
 import sys
+from importlib.metadata import version
+from importlib.resources import files
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
+import yaml
+from rich.console import Console
 
 from pipelines.publish.feedback import write_feedback
+from pipelines.runtime.sql_prompt import ResultPrinter, open_warehouse, prompt
 from schemas.catalogue import load_reason_codes
 from tests.builders import (
     CHENGGUAN,
@@ -28,15 +38,16 @@ from tests.builders import (
 )
 
 SDZ = Path(sys.executable).with_name("sdz")
+DEFAULT_METHOD = Path(str(files("schemas") / "methods" / "default.yaml"))
 REASONS = load_reason_codes()
 
 
-def sdz(*args: object, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the console script with a wide terminal and no SDZ_* variables from the caller."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SDZ_")}
-    env.update({"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
-    return subprocess.run([str(SDZ), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+def sdz(*args: object, cwd: Path, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+    """Run the console script with a wide terminal and no SDZ_* variables from the caller but `env`'s."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SDZ_")}
+    environment.update({"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb", **(env or {})})
+    return subprocess.run([str(SDZ), *map(str, args)], cwd=cwd, env=environment, capture_output=True, text=True,
+                          timeout=300, input=stdin)
 
 
 def line_with(output: str, *parts: str) -> str | None:
@@ -214,3 +225,211 @@ def test_run_with_invalid_registry(raw: Path) -> None:
     message = " ".join(result.stderr.split())
     assert "row 4" in message and "province_code" in message
     assert not warehouse.exists()
+
+
+# --- sdz --version -----------------------------------------------------------------------------
+
+def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
+    result = sdz("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sdz {version('sdz')}"
+
+
+# --- sdz validate: the run's size guards -------------------------------------------------------
+
+@pytest.mark.parametrize(("variable", "reason"), [
+    ("SDZ_MAX_FILE_BYTES", "file_too_large"),
+    ("SDZ_MAX_INFLATED_BYTES", "inflated_too_large"),
+])
+def test_validate_applies_the_size_limits_of_a_run(raw: Path, variable: str, reason: str) -> None:
+    path = write_workbook(batch_dir(raw) / "kunshan.xlsx", values=plausible_values(0))
+    assert sdz("validate", path, cwd=raw.parent).returncode == 0
+    limited = sdz("validate", path, cwd=raw.parent, env={variable: "2000"})
+    assert limited.returncode == 1, limited.stdout + limited.stderr
+    assert line_with(limited.stdout, "kunshan.xlsx", "file rejected", reason, variable), limited.stdout
+
+
+# --- another method file: --method and SDZ_METHOD ----------------------------------------------
+
+def weighted_method(folder: Path) -> Path:
+    """The default method with science & technology input weighted 4 in the index instead of 1."""
+    method = yaml.safe_load(DEFAULT_METHOD.read_text(encoding="utf-8"))
+    assert method["groups"]["index"]["children"][0] == "st_input"
+    method["name"] = "st_input_weighted"
+    method["groups"]["index"]["weights"] = [4, 1, 1, 1, 1]
+    path = folder / "st_input_weighted.yaml"
+    path.write_text(yaml.safe_dump(method, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def index_scores(warehouse: Path) -> dict[tuple[str, int, str], float | None]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select zone_code, year, node, score from mart.index_zone_year").fetchall()
+    return {(zone, year, node): score for zone, year, node, score in rows}
+
+
+def test_a_run_with_another_method_scores_and_reports_by_it(run, tmp_path: Path) -> None:
+    _, default_warehouse = run
+    method = weighted_method(tmp_path)
+    warehouse = tmp_path / "out" / "sdz.duckdb"
+    result = sdz("run", "--raw", default_warehouse.parent.parent / "raw", "--warehouse", warehouse,
+                 "--method", method, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    default, weighted = index_scores(default_warehouse), index_scores(warehouse)
+    assert default.keys() == weighted.keys() and default
+    aspects = ("st_input", "st_output", "economy", "society", "environment")
+    for (zone, year, node), score in weighted.items():
+        if node in aspects:
+            assert score == default[zone, year, node]
+    complete = [(zone, year) for zone, year, node in weighted if node == "index"
+                and all(weighted[zone, year, aspect] is not None for aspect in aspects)]
+    assert complete
+    for zone, year in complete:
+        expected = (4 * weighted[zone, year, "st_input"] + sum(weighted[zone, year, a] for a in aspects[1:])) / 8
+        assert weighted[zone, year, "index"] == pytest.approx(expected)
+    assert any(weighted[key] != pytest.approx(default[key]) for key in weighted if key[2] == "index")
+    report = (warehouse.parent / "reports" / "2014" / "evaluation.html").read_text(encoding="utf-8")
+    digest = hashlib.sha256(method.read_bytes()).hexdigest()[:12]
+    assert f"st_input_weighted.yaml (sha256 {digest})" in report
+    assert "default.yaml" not in report
+
+
+INVALID_METHOD = "name: broken\nscale: 100\nroot: index\nindicators: {\"1\": {direction: up}}\ngroups: {}\n"
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+@pytest.mark.parametrize(("content", "problem"), [
+    (None, "cannot read method file"),
+    (INVALID_METHOD, "indicators.1.direction: must be"),
+    ((DEFAULT_METHOD.parent / "hdi_2021.yaml").read_text(encoding="utf-8"),
+     "indicators life_expectancy, expected_schooling, mean_schooling, gni_per_capita_2017ppp are not in the "
+     "indicator catalogue"),
+], ids=["missing", "invalid", "not-the-catalogue"])
+def test_a_run_with_a_bad_method_file_writes_nothing(raw: Path, how: str, content: str | None, problem: str) -> None:
+    method = raw.parent / "method.yaml"
+    if content is not None:
+        method.write_text(content, encoding="utf-8")
+    write_workbook(batch_dir(raw) / "kunshan.xlsx")
+    warehouse = raw.parent / "out" / "sdz.duckdb"
+    arguments = ["--method", method] if how == "option" else []
+    result = sdz("run", "--raw", raw, "--warehouse", warehouse, *arguments, cwd=raw.parent,
+                 env={"SDZ_METHOD": str(method)} if how == "environment" else None)
+    assert result.returncode == 2, result.stdout + result.stderr
+    message = " ".join(result.stderr.split())
+    assert str(method) in message and problem in message, message
+    assert "Traceback" not in result.stderr
+    assert not warehouse.parent.exists()
+
+
+def test_the_ui_refuses_a_bad_method_file_before_starting(tmp_path: Path) -> None:
+    result = sdz("ui", "--raw", tmp_path / "raw", "--warehouse", tmp_path / "out" / "sdz.duckdb", cwd=tmp_path,
+                 env={"SDZ_METHOD": str(tmp_path / "absent.yaml")})
+    assert result.returncode == 2
+    assert "absent.yaml" in result.stderr and "cannot read method file" in result.stderr
+
+
+def test_sdz_method_sets_the_method_of_the_definitions_dagster_dev_loads(monkeypatch, tmp_path: Path) -> None:
+    from pipelines.definitions import build_definitions
+    from pipelines.runtime.settings import SdzSettings
+
+    monkeypatch.delenv("SDZ_METHOD", raising=False)
+    assert SdzSettings.from_env().method_file == str(DEFAULT_METHOD)
+    monkeypatch.setenv("SDZ_METHOD", str(tmp_path / "from_env.yaml"))
+    assert build_definitions().resources["settings"].method_file == str(tmp_path / "from_env.yaml")
+    assert SdzSettings.from_env(method_file=tmp_path / "given.yaml").method_file == str(tmp_path / "given.yaml")
+
+
+# --- sdz sql -----------------------------------------------------------------------------------
+
+def warehouse_rows(warehouse: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+PER_ZONE = "select zone_code, count(*) as n, sum(value) as total from core.observations group by all order by all"
+
+
+def test_sql_prints_a_table(run) -> None:
+    _, warehouse = run
+    result = sdz("sql", PER_ZONE, "--warehouse", warehouse, cwd=warehouse.parent)
+    assert result.returncode == 0, result.stderr
+    assert line_with(result.stdout, "zone_code", "n", "total")
+    expected = warehouse_rows(warehouse, PER_ZONE)
+    for zone, count, total in expected:
+        assert line_with(result.stdout, zone, f" {count} ", str(total)), result.stdout
+    assert f"{len(expected)} rows" in result.stdout
+
+
+def test_sql_prints_csv(run) -> None:
+    _, warehouse = run
+    result = sdz("sql", "--csv", PER_ZONE, "--warehouse", warehouse, cwd=warehouse.parent)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["zone_code", "n", "total"]
+    assert rows[1:] == [[zone, str(count), str(total)] for zone, count, total in warehouse_rows(warehouse, PER_ZONE)]
+
+
+def test_sql_reads_statements_from_stdin_and_sdz_warehouse(run, tmp_path: Path) -> None:
+    _, warehouse = run
+    result = sdz("sql", "--csv", cwd=tmp_path, env={"SDZ_WAREHOUSE": str(warehouse)},
+                 stdin="select 41 + 1 as answer;\nselect 'a;b' as text, null as nothing;\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "answer\n42\ntext,nothing\na;b,\n"
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("drop table core.observations", "read-only mode"),
+    ("insert into core.indicators select * from core.indicators", "read-only mode"),
+    ("selec 1", "syntax error"),
+    ("select * from core.nowhere", "nowhere does not exist"),
+])
+def test_sql_errors_are_one_line_and_change_nothing(run, query: str, problem: str) -> None:
+    _, warehouse = run
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    result = sdz("sql", query, "--warehouse", warehouse, cwd=warehouse.parent)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and problem in result.stderr, result.stderr
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+
+
+def test_sql_without_a_warehouse(tmp_path: Path) -> None:
+    result = sdz("sql", "select 1", "--warehouse", tmp_path / "absent.duckdb", cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "absent.duckdb" in result.stderr, result.stderr
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_sql_prompt_on_a_terminal(run) -> None:
+    """On a terminal, statements are read until `.quit`; an error is reported and the prompt goes on."""
+    _, warehouse = run
+    leader, follower = pty.openpty()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SDZ_")}
+    process = subprocess.Popen([str(SDZ), "sql", "--csv", "--warehouse", str(warehouse)], stdin=follower,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    os.close(follower)
+    os.write(leader, b"selec 1;\nselect 6 *\n 7 as answer;\n.quit\nselect 'after quit';\n")
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(leader)
+    assert process.returncode == 0, stderr
+    assert "syntax error" in stderr
+    assert "answer\n42\n" in stdout
+    assert "after quit" not in stdout
+
+
+def test_the_prompt_runs_a_last_statement_without_semicolon(run) -> None:
+    _, warehouse = run
+    lines = iter(["select 1 as one;", "select 2", "as two"])
+
+    def read_line(_prompt: str) -> str:
+        line = next(lines, None)
+        if line is None:
+            raise EOFError
+        return line
+
+    out, errors = io.StringIO(), io.StringIO()
+    with open_warehouse(warehouse) as con:
+        prompt(con, ResultPrinter(Console(file=out), as_csv=True, out=out), Console(file=errors), read_line)
+    assert out.getvalue().endswith("one\n1\ntwo\n2\n")
+    assert errors.getvalue() == ""

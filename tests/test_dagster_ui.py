@@ -4,8 +4,6 @@ queried and driven through its GraphQL endpoint, as the web page does."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -59,32 +57,35 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     return body["data"]
 
 
+def wait_for_ui(port: int, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Return once the UI on `port` answers; fail when `process` ends or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise AssertionError(f"dagster dev did not answer within {seconds:g} s") from None
+            time.sleep(1)
+
+
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("ui")
     generate_demo(root / "raw")
     port = free_port()
-    # dagster dev starts child processes: run it in its own process group with default signal
-    # handling, and end the whole group when done.
+    # `sdz ui` ends dagster dev and every process it started on SIGTERM (tests/test_ui_stop.py).
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "ui", "--raw", str(root / "raw"), "--warehouse",
          str(root / "warehouse" / "sdz.duckdb"), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError("dagster dev did not answer within 120 s") from None
-                time.sleep(1)
+        wait_for_ui(port, process)
         yield port, root
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        process.terminate()
         process.wait(timeout=30)
 
 

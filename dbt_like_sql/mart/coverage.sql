@@ -2,7 +2,7 @@
 --   How complete the submissions are: for each round, batch, zone type, indicator and year of the
 --   round (2009 .. round-1), how many of the zones expected in that round have a value in force
 --   after that batch (earlier rounds and batches included, so batch 2 shows the cumulative state).
---   A zone is expected in round R when designated before R and not removed by R (contract 3).
+--   A zone is expected in round R when designated before R and not removed by R.
 -- columns:
 --   round: Round of the exercise
 --   batch: Batch within the round; coverage is cumulative up to and including it

@@ -1,7 +1,8 @@
 -- description: >
---   Composition of the programme as the seed's section 1 states it - the registry's zones not
---   removed, counted by region (east, central, west) and by administrative type. share_pct is not
---   rounded (48.4 / 35.0 / 16.6 % by region and 49 / 32 / 15 / 4 % by type for the 2014 registry).
+--   Composition of the programme as the programme office's 2014 work report presents it - the
+--   registry's zones not removed, counted by region (east, central, west) and by administrative
+--   type. share_pct is not rounded (48.4 / 35.0 / 16.6 % by region and 49 / 32 / 15 / 4 % by type
+--   for the 2014 registry).
 -- columns:
 --   dimension: region or zone_type
 --   category: "the region (east, central, west) or the zone type (county, district, prefecture, township)"

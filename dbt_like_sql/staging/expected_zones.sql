@@ -1,5 +1,5 @@
 -- description: >
---   The zones each round expects (contract 3): for every round present under raw/, the registry's
+--   The zones each round expects: for every round present under raw/, the registry's
 --   zones designated before the round and not removed by it. The marts that describe the current
 --   programme (indicator summary, evaluation) use the latest round's expected zones.
 -- columns:

@@ -4,8 +4,8 @@
 import dagster as dg
 import duckdb
 
-from pipelines.index.method import MethodError, load_method
-from pipelines.index.zone_scores import INDEX_ZONE_YEAR, write_index_zone_year
+from pipelines.index.method import MethodError
+from pipelines.index.zone_scores import INDEX_ZONE_YEAR, load_evaluation_method, write_index_zone_year
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import ensure_build
 
@@ -22,7 +22,7 @@ def index_zone_year(context: dg.AssetExecutionContext, settings: SdzSettings) ->
     """Innovation-capacity index and its five aspects per type-evaluated zone and year (0-100), computed by the
     composite-index engine from the method file (default: schemas/methods/default.yaml)."""
     try:
-        method = load_method(settings.method_file)
+        method = load_evaluation_method(settings.method_file)
     except MethodError as error:
         raise dg.Failure(description=f"{settings.method_file}: {error}") from None
     build = ensure_build(settings.build_path(context.run.run_id), settings.warehouse_path)

@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 
 from pipelines.index.engine import compute_index
-from pipelines.index.method import Method
+from pipelines.index.method import Method, MethodError, load_method
 from pipelines.runtime.warehouse import create_table, insert_frame, transaction
+from schemas.catalogue import load_catalogue
 from schemas.core_tables import TableDefinition
 
 # The type-evaluated zones the latest round expects, numbered in zone-code order.
@@ -43,6 +44,19 @@ INDEX_ZONE_YEAR = TableDefinition(
     ),
     primary_key=("zone_code", "year", "node"),
 )
+
+
+def load_evaluation_method(method_file: str) -> Method:
+    """The evaluation's method file, read and validated; its indicators must be the catalogue's, else it
+    would score no zone at all. Raises MethodError naming the file and the problem."""
+    method = load_method(method_file)
+    known = {str(indicator_id) for indicator_id in load_catalogue().indicators}
+    unknown = [key for key in method.indicators if key not in known]
+    if unknown:
+        raise MethodError(f"{method_file}: indicators {', '.join(unknown)} are not in the indicator catalogue "
+                          f"(ids {min(known, key=int)} to {max(known, key=int)}, schemas/catalogue.yaml); the "
+                          "evaluation's method file scores the catalogue's indicators")
+    return method
 
 
 def zone_scores(con: duckdb.DuckDBPyConnection, method: Method) -> pd.DataFrame:

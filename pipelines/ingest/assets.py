@@ -40,7 +40,7 @@ def schema_check(schema: pa.DataFrameSchema, frame: pd.DataFrame, what: str) -> 
 
 @dg.asset(group_name="ingest", kinds={"csv"})
 def zone_registry(settings: SdzSettings) -> pd.DataFrame:
-    """The zone registry, raw/reference/zones.csv, checked against its schema (contract 3).
+    """The zone registry, raw/reference/zones.csv, checked against its schema (README: The zone registry).
 
     An invalid registry stops the run before anything is written."""
     try:

@@ -50,7 +50,7 @@ def core_tables(
     parsed_submissions: ParsedSubmissions,
     validated_values: ValidatedValues,
 ):
-    """The core tables of contract 5, written into the warehouse being built (not yet published)."""
+    """The core tables (schemas/core_tables.yaml), written into the warehouse being built (not yet published)."""
     with open_build(settings.build_path(context.run.run_id)) as con:
         counts = load_core_tables(con, zone_registry, parsed_submissions, validated_values)
         violations = {name: con.execute(violations_sql(CORE_TABLES[name])).fetchone() for name in counts}

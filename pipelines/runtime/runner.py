@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import build_definitions
+from pipelines.index.method import MethodError
+from pipelines.index.zone_scores import load_evaluation_method
 from pipelines.ingest.registry import RegistryError, read_registry
 from pipelines.publish.summary import RunSummary, read_summary
 from pipelines.runtime.instance import sdz_instance
@@ -22,12 +24,16 @@ class RunFailed(Exception):
 
 
 def check_can_run(settings: SdzSettings) -> None:
-    """Fail before anything is written: missing raw folder, invalid registry, unwritable warehouse."""
+    """Fail before anything is written: missing raw folder, invalid registry or method file, unwritable warehouse."""
     if not settings.raw_path.is_dir():
         raise RunFailed(f"raw folder {settings.raw_path} does not exist", 2)
     try:
         read_registry(settings.registry_path)
     except RegistryError as error:
+        raise RunFailed(str(error), 2) from None
+    try:
+        load_evaluation_method(settings.method_file)
+    except MethodError as error:  # names the file and the problem
         raise RunFailed(str(error), 2) from None
     folder = settings.warehouse_path.parent
     try:

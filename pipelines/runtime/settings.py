@@ -1,7 +1,7 @@
 """The one settings object of a run: where raw submissions are read and where the warehouse goes.
 
-`SDZ_RAW_DIR` and `SDZ_WAREHOUSE` set the defaults, for `sdz` and for `dagster dev` alike; every
-other path (feedback, reports, the build file, the lock, Dagster's run history) is derived here.
+`SDZ_RAW_DIR`, `SDZ_WAREHOUSE` and `SDZ_METHOD` set the defaults, for `sdz` and for `dagster dev` alike;
+every other path (feedback, reports, the build file, the lock, Dagster's run history) is derived here.
 """
 
 from __future__ import annotations
@@ -37,13 +37,17 @@ class SdzSettings(ConfigurableResource):
 
     @classmethod
     def from_env(
-        cls, raw_dir: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None
+        cls, raw_dir: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None,
+        method_file: str | os.PathLike | None = None,
     ) -> SdzSettings:
-        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE`, else the defaults."""
+        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE` / `SDZ_METHOD`, else the defaults."""
         limits = FileLimits.from_env()
+        method = method_file or os.environ.get("SDZ_METHOD")
         return cls(
             raw_dir=str(raw_dir or os.environ.get("SDZ_RAW_DIR") or DEFAULT_RAW_DIR),
             warehouse=str(warehouse or os.environ.get("SDZ_WAREHOUSE") or DEFAULT_WAREHOUSE),
+            # Absolute, so that the code servers of `dagster dev` read the same file whatever their directory.
+            method_file=str(Path(method).resolve()) if method else str(DEFAULT_METHOD),
             max_file_bytes=limits.max_file_bytes,
             max_inflated_bytes=limits.max_inflated_bytes,
             use_cache=os.environ.get("SDZ_CACHE", "on").strip().lower() not in ("off", "0", "no", "false"),

@@ -17,6 +17,7 @@ from rich.table import Table
 from pipelines.ingest.inventory import inventory_of
 from pipelines.ingest.parse import parse_submissions
 from pipelines.load.precedence import resolve_history
+from pipelines.runtime.limits import FileLimits
 from pipelines.validate.rules import validate_cells
 from schemas.catalogue import load_reason_codes
 
@@ -34,15 +35,19 @@ class ValidationReport:
         return bool(len(self.problems)) or bool((self.files["status"] != "loaded").any())
 
 
-def validate_files(rounds: dict[Path, int], registry: pd.DataFrame) -> ValidationReport:
-    """Check each file (with the round it belongs to) against the template and the value rules."""
+def validate_files(
+    rounds: dict[Path, int], registry: pd.DataFrame, limits: FileLimits | None = None
+) -> ValidationReport:
+    """Check each file (with the round it belongs to) against the template, the value rules and a run's
+    size guards (`limits`, default FileLimits.from_env(): SDZ_MAX_FILE_BYTES, SDZ_MAX_INFLATED_BYTES)."""
+    limits = limits or FileLimits.from_env()
     # The steward names these files, so links are followed wherever they point.
     entries = [(path.resolve(), str(path), round_year, 1) for path, round_year in rounds.items()]
-    inventory = inventory_of(entries, Path("/"))
+    inventory = inventory_of(entries, Path("/"), limits.max_file_bytes)
     # Several files may share content here; a steward checking them wants each one checked.
     duplicates = inventory["status"] == "duplicate"
     inventory.loc[duplicates, ["status", "reason", "detail"]] = ["pending", None, None]
-    parsed = parse_submissions(inventory, Path.cwd(), registry)
+    parsed = parse_submissions(inventory, Path.cwd(), registry, limits.max_inflated_bytes)
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
     with duckdb.connect() as con:
         resolved = resolve_history(con, validated.accepted)
