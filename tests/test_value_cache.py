@@ -120,7 +120,7 @@ def test_the_parse_output_of_a_cached_run_is_what_a_full_read_gives(raw: Path, t
     parsed = parse_with_cache(inventory, raw, registry, LIMIT, cache)
     assert len(parsed.from_cache) == (full.files["status"] != "duplicate").sum() and not len(parsed.cells)
     assert set(parsed.files["status"]) == {"loaded", "rejected", "duplicate"}
-    pd.testing.assert_frame_equal(parsed.files, full.files)
+    pd.testing.assert_frame_equal(parsed.files, full.files, check_index_type=True)
     columns = list(full.file_warnings.columns)
     pd.testing.assert_frame_equal(parsed.file_warnings.sort_values(columns, ignore_index=True),
                                   full.file_warnings.sort_values(columns, ignore_index=True))

@@ -6,6 +6,11 @@ many cells it had and how many were missing) and its accepted and rejected value
 their position in the file. A run places them at the file's place in its own reading order, so the
 warehouse is the same as if every file had been read again.
 
+A run opens and looks up the cache once, when it parses (`parse_with_cache`): only the files the
+cache does not hold are read, and the others take their outcome and warnings from it, so the file
+table is the one a full read gives. What the cache gave (`ParsedWithCache`) travels with the parse
+output to `validate_with_cache`, which validates the cells read and stores what their files gave.
+
 An entry is keyed by what the result depends on besides the code: the file's SHA-256, its round
 (the years a round collects) and its suffix (which reader). Everything else it depends on names
 the folder the entries live in, `<warehouse folder>/.cache/values/<version>/`: the source of
@@ -208,7 +213,7 @@ def parse_with_cache(
     cached_files = inventory.loc[cached, ["file_id", "round", "batch"]]
     cached_files["key"] = keys.loc[cached_files["file_id"]].to_numpy()
     outcomes = hits.outcomes.set_index("key").loc[cached_files["key"]].set_axis(cached_files.index)
-    files, warnings = with_cached_outcomes(parsed, inventory[cached], outcomes)
+    files, warnings = with_cached_outcomes(parsed, inventory, cached, outcomes)
     # Every loaded file's cells start where the cells of the loaded files before it end.
     cell_counts = pd.Series(0, index=files["file_id"].to_numpy())
     cell_counts.update(parsed.cells.groupby("file_id").size())
@@ -226,15 +231,16 @@ def parse_with_cache(
 
 
 def with_cached_outcomes(
-    parsed: ParsedSubmissions, cached: pd.DataFrame, outcomes: pd.DataFrame
+    parsed: ParsedSubmissions, inventory: pd.DataFrame, from_cache: pd.Series, outcomes: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The file table and file warnings of `parsed` with those of the `cached` inventory rows (their
-    `outcomes` from the cache, on the same index) put in, as reading them would have."""
-    if not len(cached):
+    """The file table and file warnings of `parsed` (the other files of `inventory`) with those of the
+    files `from_cache` put in (`outcomes`: their entries, on the inventory's index), as reading them gives."""
+    if not from_cache.any():
         return parsed.files, parsed.file_warnings
+    cached = inventory[from_cache]
     columns = ["status", "reason", "detail", "zone_code"]
     files = pd.concat([parsed.files, cached.assign(**{name: outcomes[name] for name in columns})
-                      .astype(parsed.files.dtypes.to_dict())]).sort_index()
+                      .astype(parsed.files.dtypes.to_dict())]).loc[inventory.index].set_axis(inventory.index)
     warnings = [
         {"file_id": file_id, "round": round_year, "batch": batch, "zone_code": zone_code, "flag": flag, "detail": text}
         for file_id, round_year, batch, zone_code, listed in zip(
