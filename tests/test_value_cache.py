@@ -19,7 +19,7 @@ from pipelines.ingest.inventory import list_submissions
 from pipelines.ingest.parse import parse_submissions
 from pipelines.ingest.registry import read_registry
 from pipelines.load.precedence import resolve_history
-from pipelines.validate.value_cache import ValueCache, parse_with_cache, validate_with_cache
+from pipelines.validate.value_cache import CacheChanged, ValueCache, parse_with_cache, validate_with_cache
 from tests.builders import (
     HUALONG,
     KUNSHAN,
@@ -125,6 +125,16 @@ def test_the_parse_output_of_a_cached_run_is_what_a_full_read_gives(raw: Path, t
     pd.testing.assert_frame_equal(parsed.file_warnings.sort_values(columns, ignore_index=True),
                                   full.file_warnings.sort_values(columns, ignore_index=True))
     assert parsed.cell_count == full.cell_count
+
+
+def test_entries_lost_between_parsing_and_validating_stop_the_run(raw: Path, tmp_path: Path):
+    registry = read_registry(raw / "reference" / "zones.csv")
+    cache = ValueCache.open(tmp_path, registry, LIMIT)
+    run(raw, None, cache)
+    parsed = parse_with_cache(list_submissions(raw), raw, registry, LIMIT, cache)
+    shutil.rmtree(cache.folder)  # say, deleted by hand or by a run of another code version meanwhile
+    with pytest.raises(CacheChanged, match="materialise parsed_submissions again"):
+        validate_with_cache(parsed, list(registry["zone_code"]))
 
 
 def test_another_registry_or_code_version_starts_afresh(raw: Path, tmp_path: Path, monkeypatch):

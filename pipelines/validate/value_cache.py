@@ -180,15 +180,15 @@ class ParsedWithCache(ParsedSubmissions):
     file gives, `cells` those of the files read in this run, numbered where a full read puts them.
 
     The rest is the cache's own bookkeeping, which travels from the parse step to the validate step
-    so that the cache is opened and looked up once per run."""
+    so that the cache is opened once per run. The values of the files from the cache are not in it:
+    the validate step reads them, so that they are not held twice (here and in the validated values)
+    until the end of the run."""
 
     cache: ValueCache | None
     keys: pd.Series  # the cache key of each pending file, by file_id
     offsets: pd.Series  # where each file's cells start in reading order, by file_id
     # The files that came from the cache: file_id, round, batch, key, cells, missing_cells, cell_offset.
     from_cache: pd.DataFrame
-    cached_accepted: pa.Table  # their values, with the file_id, round, batch and cell_order of this run
-    cached_rejected: pa.Table
 
     @property
     def cell_count(self) -> int:
@@ -201,13 +201,14 @@ def parse_with_cache(
 ) -> ParsedWithCache:
     """`parse_submissions`, reading only the pending files the cache does not hold.
 
-    The files from the cache get their outcome, warnings and validated values from it; every cell
-    is numbered where a full read would have put it."""
+    The files from the cache get their outcome and warnings from it (their values, validated when
+    they were read, are added by `validate_with_cache`); every cell is numbered where a full read
+    would have put it."""
     pending = inventory[inventory["status"] == "pending"]
     keys = pd.Series([cache_key(digest, round_year, path) for digest, round_year, path in zip(
         pending["sha256"], pending["round"], pending["path"], strict=True)], index=pending["file_id"].to_numpy(),
         dtype=object)
-    hits = cache.lookup(list(keys)) if cache else CachedFiles.empty()
+    hits = cache.lookup(list(keys), with_values=False) if cache else CachedFiles.empty()
     cached = inventory["file_id"].isin(keys.index[keys.isin(hits.outcomes["key"])])
     parsed = parse_submissions(inventory[~cached], raw_dir, registry, max_inflated_bytes)
     cached_files = inventory.loc[cached, ["file_id", "round", "batch"]]
@@ -225,9 +226,7 @@ def parse_with_cache(
         cells["cell_order"] = (offsets.loc[cells["file_id"]].to_numpy() + cells["cell_order"] - first).astype("int64")
     cached_files = cached_files.assign(cells=outcomes["cells"], missing_cells=outcomes["missing_cells"],
                                        cell_offset=offsets.loc[cached_files["file_id"]].to_numpy())
-    return ParsedWithCache(files, cells, warnings, cache=cache, keys=keys, offsets=offsets, from_cache=cached_files,
-                           cached_accepted=placed(hits.accepted, cached_files),
-                           cached_rejected=placed(hits.rejected, cached_files))
+    return ParsedWithCache(files, cells, warnings, cache=cache, keys=keys, offsets=offsets, from_cache=cached_files)
 
 
 def with_cached_outcomes(
@@ -254,30 +253,40 @@ def with_cached_outcomes(
         parsed.file_warnings.dtypes.to_dict())], ignore_index=True)
 
 
-def placed(values: pa.Table, files: pd.DataFrame) -> pa.Table:
+def placed(values: pa.Table, files: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """Cached values with the file_id, round, batch and cell_order of their file in this run (`files`:
-    key, file_id, round, batch, cell_offset)."""
+    key, file_id, round, batch, cell_offset), columns in `order`."""
     row = pc.index_in(values.column("key"), value_set=pa.array(files["key"], type=pa.string()))
     columns = {name: values.column(name) for name in values.column_names if name not in ("key", "position")}
     for name in ("file_id", "round", "batch"):
         columns[name] = pc.take(pa.array(files[name].to_numpy(dtype="int64")), row)
     columns["cell_order"] = pc.add(pc.take(pa.array(files["cell_offset"].to_numpy(dtype="int64")), row),
                                    values.column("position"))
-    return pa.table(columns)
+    return arrow_frame(pa.table(columns).select(order))
+
+
+class CacheChanged(Exception):
+    """The cache lost entries between the parse and the validate step (another run, or a re-executed step)."""
 
 
 def validate_with_cache(parsed: ParsedWithCache, known_zones: list[str]) -> ValidatedValues:
     """Validate the cells read in this run, keep what each of their files gave in the cache, and add
     the values of the files that came from it."""
     read_now = validate_cells(parsed.cells, known_zones)
+    from_cache = ValidatedValues.empty()
+    cached = parsed.from_cache
+    if parsed.cache is not None and len(cached):
+        hits = parsed.cache.lookup(list(cached["key"]))
+        if not cached["key"].isin(hits.outcomes["key"]).all():
+            raise CacheChanged(f"the value cache {parsed.cache.folder} no longer holds files that "
+                               "parsed_submissions took from it; materialise parsed_submissions again")
+        from_cache = ValidatedValues(placed(hits.accepted, cached, list(read_now.accepted.columns)),
+                                     placed(hits.rejected, cached, list(read_now.rejected.columns)),
+                                     int(cached["missing_cells"].sum()))
+        del hits  # the Arrow copy, before the frames are joined
     if parsed.cache is not None:
         parsed.cache.store(entries_of(parsed, read_now), used_keys=set(parsed.keys))
-    if not len(parsed.from_cache):
-        return read_now
-    return read_now.plus(ValidatedValues(
-        arrow_frame(parsed.cached_accepted.select(list(read_now.accepted.columns))),
-        arrow_frame(parsed.cached_rejected.select(list(read_now.rejected.columns))),
-        int(parsed.from_cache["missing_cells"].sum())))
+    return read_now.plus(from_cache)
 
 
 def entries_of(parsed: ParsedWithCache, validated: ValidatedValues) -> CachedFiles:
