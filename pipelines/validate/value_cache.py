@@ -178,6 +178,7 @@ class ValueCache:
 class ParsedWithCache(ParsedSubmissions):
     """`ParsedSubmissions` of a run with the cache: `files` and `file_warnings` are what reading every
     file gives, `cells` those of the files read in this run, numbered where a full read puts them.
+    Being a `ParsedSubmissions`, it is what the load stage and the schema checks take, unaware of the cache.
 
     The rest is the cache's own bookkeeping, which travels from the parse step to the validate step
     so that the cache is opened once per run. The values of the files from the cache are not in it:
