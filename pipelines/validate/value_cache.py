@@ -6,10 +6,11 @@ many cells it had and how many were missing) and its accepted and rejected value
 their position in the file. A run places them at the file's place in its own reading order, so the
 warehouse is the same as if every file had been read again.
 
-A run opens and looks up the cache once, when it parses (`parse_with_cache`): only the files the
-cache does not hold are read, and the others take their outcome and warnings from it, so the file
-table is the one a full read gives. What the cache gave (`ParsedWithCache`) travels with the parse
-output to `validate_with_cache`, which validates the cells read and stores what their files gave.
+A run opens the cache once, when it parses (`parse_with_cache`): only the files the cache does not
+hold are read, and the others take their outcome and warnings from it, so the file table is the one
+a full read gives. The opened cache and its bookkeeping (`ParsedWithCache`) travel with the parse
+output to `validate_with_cache`, which validates the cells read, adds the cached files' values and
+stores what the files read gave.
 
 An entry is keyed by what the result depends on besides the code: the file's SHA-256, its round
 (the years a round collects) and its suffix (which reader). Everything else it depends on names
