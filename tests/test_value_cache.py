@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.ingest.inventory import list_submissions
+from pipelines.ingest.parse import parse_submissions
 from pipelines.ingest.registry import read_registry
 from pipelines.load.precedence import resolve_history
-from pipelines.validate.value_cache import ValueCache, parse_with_cache, validate_with_cache
+from pipelines.validate.value_cache import CacheChanged, ValueCache, parse_with_cache, validate_with_cache
 from tests.builders import (
     HUALONG,
     KUNSHAN,
@@ -59,10 +60,10 @@ def run(raw: Path, paths: set[str] | None, cache: ValueCache | None) -> dict[str
     if paths is not None:
         inventory = inventory[inventory["path"].isin(paths)].reset_index(drop=True)
     parsed = parse_with_cache(inventory, raw, registry, LIMIT, cache)
-    validated = validate_with_cache(parsed, list(registry["zone_code"]), cache)
+    validated = validate_with_cache(parsed, list(registry["zone_code"]))
     with duckdb.connect() as con:
         resolved = resolve_history(con, validated.accepted)
-        frames = {"files": parsed.files.drop(columns=["from_cache"]), "warnings": parsed.file_warnings,
+        frames = {"files": parsed.files, "warnings": parsed.file_warnings,
                   "accepted": validated.accepted, "rejected": validated.rejected, "conflicts": resolved.conflicts,
                   "flags": resolved.flags, "history": resolved.history(con),
                   "counts": pd.DataFrame({"cells": [parsed.cell_count], "missing": [validated.missing_cells],
@@ -108,6 +109,32 @@ def test_an_unchanged_file_is_not_read_again(raw: Path, tmp_path: Path):
     assert first["counts"]["read_now"][0] == first["counts"]["cells"][0] > 0
     assert again["counts"]["read_now"][0] == 0
     assert_same(again, first)
+
+
+def test_the_parse_output_of_a_cached_run_is_what_a_full_read_gives(raw: Path, tmp_path: Path):
+    registry = read_registry(raw / "reference" / "zones.csv")
+    inventory = list_submissions(raw)
+    full = parse_submissions(inventory, raw, registry, LIMIT)
+    cache = ValueCache.open(tmp_path, registry, LIMIT)
+    run(raw, None, cache)
+    parsed = parse_with_cache(inventory, raw, registry, LIMIT, cache)
+    assert len(parsed.from_cache) == (full.files["status"] != "duplicate").sum() and not len(parsed.cells)
+    assert set(parsed.files["status"]) == {"loaded", "rejected", "duplicate"}
+    pd.testing.assert_frame_equal(parsed.files, full.files, check_index_type=True)
+    columns = list(full.file_warnings.columns)
+    pd.testing.assert_frame_equal(parsed.file_warnings.sort_values(columns, ignore_index=True),
+                                  full.file_warnings.sort_values(columns, ignore_index=True))
+    assert parsed.cell_count == full.cell_count
+
+
+def test_entries_lost_between_parsing_and_validating_stop_the_run(raw: Path, tmp_path: Path):
+    registry = read_registry(raw / "reference" / "zones.csv")
+    cache = ValueCache.open(tmp_path, registry, LIMIT)
+    run(raw, None, cache)
+    parsed = parse_with_cache(list_submissions(raw), raw, registry, LIMIT, cache)
+    shutil.rmtree(cache.folder)  # say, deleted by hand or by a run of another code version meanwhile
+    with pytest.raises(CacheChanged, match="materialise parsed_submissions again"):
+        validate_with_cache(parsed, list(registry["zone_code"]))
 
 
 def test_another_registry_or_code_version_starts_afresh(raw: Path, tmp_path: Path, monkeypatch):

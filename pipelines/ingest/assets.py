@@ -10,17 +10,11 @@ import pandera.pandas as pa
 
 from pipelines.ingest.batches import add_batch_partitions, partition_key
 from pipelines.ingest.inventory import batch_folders, list_submissions
-from pipelines.ingest.parse import ParsedSubmissions
 from pipelines.ingest.registry import RegistryError, read_registry
 from pipelines.runtime.memory import release_unused_memory
 from pipelines.runtime.settings import SdzSettings
-from pipelines.validate.value_cache import ValueCache, parse_with_cache
+from pipelines.validate.value_cache import ParsedWithCache, ValueCache, parse_with_cache
 from schemas.observations import parsed_cells_schema
-
-
-def value_cache(settings: SdzSettings, registry: pd.DataFrame) -> ValueCache | None:
-    """The cache of what each file gave (None with SDZ_CACHE=off)."""
-    return ValueCache.open(settings.cache_dir, registry, settings.max_inflated_bytes) if settings.use_cache else None
 
 
 def schema_check(schema: pa.DataFrameSchema, frame: pd.DataFrame, what: str) -> dg.AssetCheckResult:
@@ -66,13 +60,16 @@ def submission_inventory(context: dg.AssetExecutionContext, settings: SdzSetting
 @dg.asset(group_name="ingest")
 def parsed_submissions(
     settings: SdzSettings, zone_registry: pd.DataFrame, submission_inventory: pd.DataFrame
-) -> dg.Output[ParsedSubmissions]:
+) -> dg.Output[ParsedWithCache]:
     """Value cells read from every workbook and CSV, with each file's outcome (loaded or rejected whole).
 
     A file whose bytes an earlier run read already (same round, same code and registry) is not read
-    again: its outcome and validated values come from the cache beside the warehouse."""
+    again: its outcome and validated values come from the cache beside the warehouse. The cache is
+    opened and looked up here only; what it gave travels with this output to `validated_values`."""
+    cache = ValueCache.open(settings.cache_dir, zone_registry, settings.max_inflated_bytes) \
+        if settings.use_cache else None
     parsed = parse_with_cache(submission_inventory, settings.raw_path, zone_registry, settings.max_inflated_bytes,
-                              value_cache(settings, zone_registry))
+                              cache)
     release_unused_memory()
     rejected_files = parsed.files[parsed.files["status"] == "rejected"]
     return dg.Output(
@@ -80,7 +77,7 @@ def parsed_submissions(
         metadata={
             "cells": parsed.cell_count,
             "cells_read": len(parsed.cells),
-            "files_from_cache": int(parsed.files["from_cache"].sum()),
+            "files_from_cache": len(parsed.from_cache),
             "files_loaded": int((parsed.files["status"] == "loaded").sum()),
             "files_rejected": len(rejected_files),
             "rejected_files": dg.MetadataValue.md(
@@ -92,7 +89,7 @@ def parsed_submissions(
 
 
 @dg.asset_check(asset=parsed_submissions, blocking=True)
-def parsed_cells_match_schema(parsed_submissions: ParsedSubmissions) -> dg.AssetCheckResult:
+def parsed_cells_match_schema(parsed_submissions: ParsedWithCache) -> dg.AssetCheckResult:
     """The readers' cells have the expected columns and types."""
     return schema_check(parsed_cells_schema(), parsed_submissions.cells, "parsed cells")
 

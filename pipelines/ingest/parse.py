@@ -29,21 +29,16 @@ WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
 
 @dataclass
 class ParsedSubmissions:
-    """All files with their final status, the cells of the loaded ones, and file-level warnings.
-
-    With a cache (`pipelines.validate.value_cache`), `cells` holds only the files read in this run; the
-    files from the cache held `cached_cells` cells, `cached_missing_cells` of them missing."""
+    """All files with their final status, the cells of the loaded ones, and file-level warnings."""
 
     files: pd.DataFrame
     cells: pd.DataFrame
     file_warnings: pd.DataFrame
-    cached_cells: int = 0
-    cached_missing_cells: int = 0
 
     @property
     def cell_count(self) -> int:
         """Cells of every loaded file, missing ones included."""
-        return len(self.cells) + self.cached_cells
+        return len(self.cells)
 
 
 def read_submission(path: Path, file_format: str, zones: ZoneLookup, max_inflated_bytes: int) -> ParsedFile:

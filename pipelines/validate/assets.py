@@ -3,23 +3,19 @@
 import dagster as dg
 import pandas as pd
 
-from pipelines.ingest.assets import schema_check, value_cache
-from pipelines.ingest.parse import ParsedSubmissions
+from pipelines.ingest.assets import schema_check
 from pipelines.runtime.memory import release_unused_memory
-from pipelines.runtime.settings import SdzSettings
 from pipelines.validate.rules import ValidatedValues
-from pipelines.validate.value_cache import validate_with_cache
+from pipelines.validate.value_cache import ParsedWithCache, validate_with_cache
 from schemas.observations import observation_schema, rejection_schema
 
 
 @dg.asset(group_name="validate")
-def validated_values(
-    settings: SdzSettings, zone_registry: pd.DataFrame, parsed_submissions: ParsedSubmissions
-) -> dg.Output[ValidatedValues]:
+def validated_values(zone_registry: pd.DataFrame, parsed_submissions: ParsedWithCache) -> dg.Output[ValidatedValues]:
     """Accepted values (catalogue unit) and rejected cells with reason codes, by the pandera value rules
-    (the cells read in this run; the values of the files from the cache were validated when first read)."""
-    validated = validate_with_cache(parsed_submissions, list(zone_registry["zone_code"]),
-                                    value_cache(settings, zone_registry))
+    (the cells read in this run; the values of the files from the cache were validated when first read,
+    and what this run read is added to the cache)."""
+    validated = validate_with_cache(parsed_submissions, list(zone_registry["zone_code"]))
     release_unused_memory()
     by_reason = validated.rejected["reason"].value_counts().to_dict()
     return dg.Output(

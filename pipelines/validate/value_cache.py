@@ -6,6 +6,12 @@ many cells it had and how many were missing) and its accepted and rejected value
 their position in the file. A run places them at the file's place in its own reading order, so the
 warehouse is the same as if every file had been read again.
 
+A run opens the cache once, when it parses (`parse_with_cache`): only the files the cache does not
+hold are read, and the others take their outcome and warnings from it, so the file table is the one
+a full read gives. The opened cache and its bookkeeping (`ParsedWithCache`) travel with the parse
+output to `validate_with_cache`, which validates the cells read, adds the cached files' values and
+stores what the files read gave.
+
 An entry is keyed by what the result depends on besides the code: the file's SHA-256, its round
 (the years a round collects) and its suffix (which reader). Everything else it depends on names
 the folder the entries live in, `<warehouse folder>/.cache/values/<version>/`: the source of
@@ -169,56 +175,90 @@ class ValueCache:
             os.replace(partial, final)
 
 
+@dataclass
+class ParsedWithCache(ParsedSubmissions):
+    """`ParsedSubmissions` of a run with the cache: `files` and `file_warnings` are what reading every
+    file gives, `cells` those of the files read in this run, numbered where a full read puts them.
+    Being a `ParsedSubmissions`, it is what the load stage and the schema checks take, unaware of the cache.
+
+    The rest is the cache's own bookkeeping, which travels from the parse step to the validate step
+    so that the cache is opened once per run. The values of the files from the cache are not in it:
+    the validate step reads them, so that they are not held twice (here and in the validated values)
+    until the end of the run."""
+
+    cache: ValueCache | None
+    keys: pd.Series  # the cache key of each pending file, by file_id
+    offsets: pd.Series  # where each file's cells start in reading order, by file_id
+    # The files that came from the cache: file_id, round, batch, key, cells, missing_cells, cell_offset.
+    from_cache: pd.DataFrame
+
+    @property
+    def cell_count(self) -> int:
+        """Cells of every loaded file, missing ones included, those of the files from the cache too."""
+        return len(self.cells) + int(self.from_cache["cells"].sum())
+
+
 def parse_with_cache(
     inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int, cache: ValueCache | None
-) -> ParsedSubmissions:
+) -> ParsedWithCache:
     """`parse_submissions`, reading only the pending files the cache does not hold.
 
     The files from the cache get their outcome and warnings from it (their values, validated when
     they were read, are added by `validate_with_cache`); every cell is numbered where a full read
-    would have put it: `cell_offset` is where each loaded file's cells start."""
-    files = inventory.assign(cache_key=pd.Series([
-        cache_key(digest, round_year, path) if isinstance(digest, str) else None
-        for digest, round_year, path in zip(inventory["sha256"], inventory["round"], inventory["path"], strict=True)
-    ], index=inventory.index, dtype=object))
-    pending = files["status"] == "pending"
-    hits = cache.lookup(list(files.loc[pending, "cache_key"]), with_values=False) if cache else CachedFiles.empty()
-    cached = pending & files["cache_key"].isin(hits.outcomes["key"])
-    parsed = parse_submissions(files.assign(status=files["status"].mask(cached, "cached")), raw_dir, registry,
-                               max_inflated_bytes)
-    parsed.files["from_cache"] = cached
-    outcomes = hits.outcomes.set_index("key").loc[files.loc[cached, "cache_key"]]
-    for column in ("status", "reason", "detail", "zone_code"):
-        parsed.files.loc[cached, column] = outcomes[column].to_numpy()
-    warnings = [
-        {"file_id": file_id, "round": round_year, "batch": batch, "zone_code": zone_code, "flag": flag, "detail": text}
-        for file_id, round_year, batch, zone_code, listed in zip(
-            files.loc[cached, "file_id"], files.loc[cached, "round"], files.loc[cached, "batch"],
-            outcomes["zone_code"], outcomes["warnings"], strict=True)
-        for flag, text in json.loads(listed)
-    ]
-    if warnings:
-        parsed.file_warnings = pd.concat([parsed.file_warnings, pd.DataFrame(warnings).astype(
-            parsed.file_warnings.dtypes.to_dict())], ignore_index=True)
+    would have put it."""
+    pending = inventory[inventory["status"] == "pending"]
+    keys = pd.Series([cache_key(digest, round_year, path) for digest, round_year, path in zip(
+        pending["sha256"], pending["round"], pending["path"], strict=True)], index=pending["file_id"].to_numpy(),
+        dtype=object)
+    hits = cache.lookup(list(keys), with_values=False) if cache else CachedFiles.empty()
+    cached = inventory["file_id"].isin(keys.index[keys.isin(hits.outcomes["key"])])
+    parsed = parse_submissions(inventory[~cached], raw_dir, registry, max_inflated_bytes)
+    cached_files = inventory.loc[cached, ["file_id", "round", "batch"]]
+    cached_files["key"] = keys.loc[cached_files["file_id"]].to_numpy()
+    outcomes = hits.outcomes.set_index("key").loc[cached_files["key"]].set_axis(cached_files.index)
+    files, warnings = with_cached_outcomes(parsed, inventory, cached, outcomes)
     # Every loaded file's cells start where the cells of the loaded files before it end.
     cell_counts = pd.Series(0, index=files["file_id"].to_numpy())
     cell_counts.update(parsed.cells.groupby("file_id").size())
-    cell_counts.loc[files.loc[cached, "file_id"].to_numpy()] = outcomes["cells"].to_numpy()
+    cell_counts.loc[cached_files["file_id"].to_numpy()] = outcomes["cells"].to_numpy()
     offsets = cell_counts.cumsum() - cell_counts
-    if len(parsed.cells):
-        first = parsed.cells.groupby("file_id")["cell_order"].transform("min")
-        parsed.cells["cell_order"] = (offsets.loc[parsed.cells["file_id"]].to_numpy() + parsed.cells["cell_order"]
-                                      - first).astype("int64")
-    parsed.files["cell_offset"] = offsets.loc[files["file_id"]].to_numpy()
-    parsed.cached_missing_cells = int(outcomes["missing_cells"].sum())
-    parsed.cached_cells = int(outcomes["cells"].sum())
-    return parsed
+    cells = parsed.cells
+    if len(cells):
+        first = cells.groupby("file_id")["cell_order"].transform("min")
+        cells["cell_order"] = (offsets.loc[cells["file_id"]].to_numpy() + cells["cell_order"] - first).astype("int64")
+    cached_files = cached_files.assign(cells=outcomes["cells"], missing_cells=outcomes["missing_cells"],
+                                       cell_offset=offsets.loc[cached_files["file_id"]].to_numpy())
+    return ParsedWithCache(files, cells, warnings, cache=cache, keys=keys, offsets=offsets, from_cache=cached_files)
+
+
+def with_cached_outcomes(
+    parsed: ParsedSubmissions, inventory: pd.DataFrame, from_cache: pd.Series, outcomes: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The file table and file warnings of `parsed` (the other files of `inventory`) with those of the
+    files `from_cache` put in (`outcomes`: their entries, on the inventory's index), as reading them gives."""
+    if not from_cache.any():
+        return parsed.files, parsed.file_warnings
+    cached = inventory[from_cache]
+    columns = ["status", "reason", "detail", "zone_code"]
+    files = pd.concat([parsed.files, cached.assign(**{name: outcomes[name] for name in columns})
+                      .astype(parsed.files.dtypes.to_dict())]).loc[inventory.index].set_axis(inventory.index)
+    warnings = [
+        {"file_id": file_id, "round": round_year, "batch": batch, "zone_code": zone_code, "flag": flag, "detail": text}
+        for file_id, round_year, batch, zone_code, listed in zip(
+            cached["file_id"], cached["round"], cached["batch"], outcomes["zone_code"], outcomes["warnings"],
+            strict=True)
+        for flag, text in json.loads(listed)
+    ]
+    if not warnings:
+        return files, parsed.file_warnings
+    return files, pd.concat([parsed.file_warnings, pd.DataFrame(warnings).astype(
+        parsed.file_warnings.dtypes.to_dict())], ignore_index=True)
 
 
 def placed(values: pa.Table, files: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Cached values with the file_id, round, batch and cell_order of their file (`files`: cache_key,
-    file_id, round, batch, cell_offset) in this run, columns in `order`."""
-    row = pc.index_in(values.column("key"), value_set=pa.array(files["cache_key"], type=pa.string()))
+    """Cached values with the file_id, round, batch and cell_order of their file in this run (`files`:
+    key, file_id, round, batch, cell_offset), columns in `order`."""
+    row = pc.index_in(values.column("key"), value_set=pa.array(files["key"], type=pa.string()))
     columns = {name: values.column(name) for name in values.column_names if name not in ("key", "position")}
     for name in ("file_id", "round", "batch"):
         columns[name] = pc.take(pa.array(files[name].to_numpy(dtype="int64")), row)
@@ -227,27 +267,36 @@ def placed(values: pa.Table, files: pd.DataFrame, order: list[str]) -> pd.DataFr
     return arrow_frame(pa.table(columns).select(order))
 
 
-def validate_with_cache(parsed: ParsedSubmissions, known_zones: list[str], cache: ValueCache | None) -> ValidatedValues:
+class CacheChanged(Exception):
+    """The cache lost entries between the parse and the validate step (another run, or a re-executed step)."""
+
+
+def validate_with_cache(parsed: ParsedWithCache, known_zones: list[str]) -> ValidatedValues:
     """Validate the cells read in this run, keep what each of their files gave in the cache, and add
     the values of the files that came from it."""
     read_now = validate_cells(parsed.cells, known_zones)
     from_cache = ValidatedValues.empty()
-    cached = parsed.files[parsed.files["from_cache"]]
-    if cache is not None and len(cached):
-        hits = cache.lookup(list(cached["cache_key"]))
+    cached = parsed.from_cache
+    if parsed.cache is not None and len(cached):
+        hits = parsed.cache.lookup(list(cached["key"]))
+        if not cached["key"].isin(hits.outcomes["key"]).all():
+            raise CacheChanged(f"the value cache {parsed.cache.folder} no longer holds files that "
+                               "parsed_submissions took from it; materialise parsed_submissions again")
         from_cache = ValidatedValues(placed(hits.accepted, cached, list(read_now.accepted.columns)),
                                      placed(hits.rejected, cached, list(read_now.rejected.columns)),
-                                     parsed.cached_missing_cells)
+                                     int(cached["missing_cells"].sum()))
         del hits  # the Arrow copy, before the frames are joined
-    if cache is not None:
-        cache.store(entries_of(parsed, read_now), used_keys=set(parsed.files["cache_key"].dropna()))
+    if parsed.cache is not None:
+        parsed.cache.store(entries_of(parsed, read_now), used_keys=set(parsed.keys))
     return read_now.plus(from_cache)
 
 
-def entries_of(parsed: ParsedSubmissions, validated: ValidatedValues) -> CachedFiles:
+def entries_of(parsed: ParsedWithCache, validated: ValidatedValues) -> CachedFiles:
     """Cache entries of the files read in this run (loaded or rejected whole)."""
-    read = parsed.files[~parsed.files["from_cache"] & parsed.files["status"].isin(["loaded", "rejected"])]
-    keys, offsets = read.set_index("file_id")["cache_key"], read.set_index("file_id")["cell_offset"]
+    read = parsed.files[parsed.files["file_id"].isin(parsed.keys.index)
+                        & ~parsed.files["file_id"].isin(parsed.from_cache["file_id"])
+                        & parsed.files["status"].isin(["loaded", "rejected"])]
+    keys, offsets = parsed.keys, parsed.offsets
     cells = parsed.cells.groupby("file_id").size()
 
     def positioned(values: pd.DataFrame) -> pd.DataFrame:
@@ -263,8 +312,9 @@ def entries_of(parsed: ParsedSubmissions, validated: ValidatedValues) -> CachedF
     for file_id, flag, detail in parsed.file_warnings[["file_id", "flag", "detail"]].itertuples(index=False):
         listed.setdefault(file_id, []).append([flag, detail])
     outcomes = pd.DataFrame({
-        "key": read["cache_key"].to_numpy(), "status": read["status"].to_numpy(), "reason": read["reason"].to_numpy(),
-        "detail": read["detail"].to_numpy(), "zone_code": read["zone_code"].astype(object).to_numpy(),
+        "key": keys.loc[read["file_id"]].to_numpy(), "status": read["status"].to_numpy(),
+        "reason": read["reason"].to_numpy(), "detail": read["detail"].to_numpy(),
+        "zone_code": read["zone_code"].astype(object).to_numpy(),
         "cells": counted["cells"].to_numpy(), "missing_cells": counted["missing_cells"].to_numpy(),
         "warnings": [json.dumps(listed.get(file_id, []), ensure_ascii=False) for file_id in read["file_id"]],
     })
