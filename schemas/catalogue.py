@@ -55,8 +55,9 @@ class ReasonCode:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The catalogue as one object: indicators by id, unit rules, missing markers, flag limits."""
+    """The catalogue as one object: first year collected, indicators by id, unit rules, missing markers, flags."""
 
+    first_year: int
     indicators: dict[int, Indicator]
     aspects: dict[str, dict[str, str]]
     unit_conversions: tuple[tuple[str, str, float], ...]
@@ -123,6 +124,7 @@ def load_catalogue() -> Catalogue:
         for entry in raw["indicators"]
     }
     return Catalogue(
+        first_year=int(raw["first_year"]),
         indicators=indicators,
         aspects=raw["aspects"],
         unit_conversions=tuple(
@@ -134,6 +136,10 @@ def load_catalogue() -> Catalogue:
         unit_error_factors=tuple(float(f) for f in raw["flags"]["unit_error_factors"]),
         unit_error_tolerance=float(raw["flags"]["unit_error_tolerance"]),
     )
+
+
+# The first year the monitoring collects (round R collects FIRST_YEAR .. R-1).
+FIRST_YEAR: int = load_catalogue().first_year
 
 
 @cache

@@ -1,5 +1,5 @@
 -- description: >
---   Growth of the index and each aspect per zone type over each round's window 2009 .. round-1 (the
+--   Growth of the index and each aspect per zone type over each round's window first_year .. round-1 (core.rounds) (the
 --   evaluation report's growth rates) - compound annual growth between the first and last year with
 --   a score, and the mean of the year-on-year growth rates. Scores are those of mart.index_by_type.
 -- columns:
@@ -16,15 +16,15 @@
 --   - unique: [round, zone_type, node]
 --   - not_null: [round, zone_type, node, first_year, last_year]
 with rounds as (
-    select distinct round
-    from core.submission_files
+    select round, first_year, last_year
+    from core.rounds
 ),
 
 windowed as (
-    select r.round, t.zone_type, t.node, t.year, t.score, t.growth_pct
+    select r.round, r.first_year, t.zone_type, t.node, t.year, t.score, t.growth_pct
     from rounds as r
     inner join mart.index_by_type as t
-        on t.year between 2009 and r.round - 1
+        on t.year between r.first_year and r.last_year
 )
 
 select
@@ -39,7 +39,7 @@ select
         when max(year) > min(year) and arg_min(score, year) > 0
             then 100 * (pow(arg_max(score, year) / arg_min(score, year), 1.0 / (max(year) - min(year))) - 1)
     end as cagr_pct,
-    avg(growth_pct order by growth_pct) filter (where year > 2009) as mean_yoy_growth_pct
+    avg(growth_pct order by growth_pct) filter (where year > first_year) as mean_yoy_growth_pct
 from windowed
 group by round, zone_type, node
 order by round, zone_type, node

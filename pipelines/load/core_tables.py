@@ -14,7 +14,7 @@ from pipelines.ingest.parse import ParsedSubmissions
 from pipelines.load.precedence import resolve_history
 from pipelines.runtime.warehouse import create_table, insert_frame
 from pipelines.validate.rules import ValidatedValues
-from schemas.catalogue import load_catalogue, load_provinces
+from schemas.catalogue import FIRST_YEAR, load_catalogue, load_provinces
 from schemas.core_tables import core_table_definitions
 from schemas.registry import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
@@ -43,6 +43,16 @@ def indicators_table() -> pd.DataFrame:
             for i in load_catalogue().indicators.values()
         ]
     )
+
+
+def rounds_table(files: pd.DataFrame) -> pd.DataFrame:
+    """core.rounds: each round with a file, the years it collects (FIRST_YEAR .. round-1) and its last batch."""
+    rounds = files.groupby("round", as_index=False)["batch"].max().rename(columns={"batch": "last_batch"})
+    rounds["round"] = rounds["round"].astype(int)
+    rounds["first_year"] = FIRST_YEAR
+    rounds["last_year"] = rounds["round"] - 1
+    rounds["is_latest"] = rounds["round"] == rounds["round"].max()
+    return rounds
 
 
 # Core tables that are filled from the temp tables precedence left in DuckDB, in reading order.
@@ -79,6 +89,7 @@ def load_core_tables(
         "core.submission_files": files,
         "core.rejected_values": rejected,
         "core.value_flags": flags,
+        "core.rounds": rounds_table(parsed.files),
     }
     counts = {}
     for name, definition in core_table_definitions().items():
