@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.ingest.parse import ParsedSubmissions
+from pipelines.ingest.registry import expected_in_round
 from pipelines.load.precedence import resolve_history
 from pipelines.runtime.warehouse import create_table, insert_frame
 from pipelines.validate.rules import ValidatedValues
@@ -55,6 +56,15 @@ def rounds_table(files: pd.DataFrame) -> pd.DataFrame:
     return rounds
 
 
+def expected_zones_table(registry: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
+    """core.expected_zones: the zones each round of core.rounds expects, by the registry's rule."""
+    frames = [pd.DataFrame({"round": round_year,
+                            "zone_code": registry.loc[expected_in_round(registry, round_year), "zone_code"]})
+              for round_year in rounds["round"].tolist()]
+    expected = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["round", "zone_code"])
+    return expected.sort_values(["round", "zone_code"], ignore_index=True)
+
+
 # Core tables that are filled from the temp tables precedence left in DuckDB, in reading order.
 FROM_DUCKDB = {
     "core.observation_history": "staging_history_marked order by zone_code, indicator_id, year, round, batch, "
@@ -83,13 +93,15 @@ def load_core_tables(
         if len(file_flags) and len(resolved.flags) else (resolved.flags if len(resolved.flags) else file_flags)
     flags = flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
                               kind="stable", ignore_index=True, na_position="first")
+    rounds = rounds_table(parsed.files)
     frames = {
         "core.zones": zones_table(registry),
         "core.indicators": indicators_table(),
         "core.submission_files": files,
         "core.rejected_values": rejected,
         "core.value_flags": flags,
-        "core.rounds": rounds_table(parsed.files),
+        "core.rounds": rounds,
+        "core.expected_zones": expected_zones_table(registry, rounds),
     }
     counts = {}
     for name, definition in core_table_definitions().items():
