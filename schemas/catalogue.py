@@ -51,6 +51,7 @@ class ReasonCode:
     en: str
     action_zh: str
     action_en: str
+    sent_to_zone: bool = True  # false: kept in the warehouse, never sent back to the zone
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,11 @@ def load_provinces() -> dict[str, dict[str, str]]:
 def load_reason_codes() -> dict[str, ReasonCode]:
     """Read `reason_codes.yaml` once per process: code → ReasonCode, in the file's order."""
     return {code: ReasonCode(code=code, **entry) for code, entry in _read_yaml("reason_codes.yaml").items()}
+
+
+def reason_codes_sent_to_zones() -> list[str]:
+    """The codes of the findings feedback sends back to zones, in catalogue order."""
+    return [code for code, reason in load_reason_codes().items() if reason.sent_to_zone]
 
 
 def reason_codes_of_level(*levels: str) -> list[str]:

@@ -6,6 +6,7 @@ Writes them into the warehouse being built and returns their row counts.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import duckdb
 import pandas as pd
@@ -15,7 +16,7 @@ from pipelines.ingest.registry import expected_in_round
 from pipelines.load.precedence import resolve_history
 from pipelines.runtime.warehouse import create_table, insert_frame
 from pipelines.validate.rules import ValidatedValues
-from schemas.catalogue import FIRST_YEAR, load_catalogue, load_provinces
+from schemas.catalogue import FIRST_YEAR, load_catalogue, load_provinces, load_reason_codes
 from schemas.core_tables import core_table_definitions
 from schemas.registry import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
@@ -44,6 +45,11 @@ def indicators_table() -> pd.DataFrame:
             for i in load_catalogue().indicators.values()
         ]
     )
+
+
+def reason_codes_table() -> pd.DataFrame:
+    """core.reason_codes from schemas/reason_codes.yaml."""
+    return pd.DataFrame([asdict(reason) for reason in load_reason_codes().values()])
 
 
 def rounds_table(files: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +108,7 @@ def load_core_tables(
         "core.value_flags": flags,
         "core.rounds": rounds,
         "core.expected_zones": expected_zones_table(registry, rounds),
+        "core.reason_codes": reason_codes_table(),
     }
     counts = {}
     for name, definition in core_table_definitions().items():
