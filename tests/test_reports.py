@@ -316,7 +316,8 @@ def test_unchanged_round_is_reused(demo: dict[str, Built], tmp_path: Path, monke
 
 def test_changed_round_is_rendered_again(demo: dict[str, Built], tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A value of 2014 corrected in the warehouse: the 2014 reports are rendered again, as a fresh render would."""
+    """A number of 2014 changed in the warehouse's models: the 2014 reports are rendered again, as a fresh render
+    would."""
     warehouse = tmp_path / "wh" / "sdz.duckdb"
     warehouse.parent.mkdir()
     shutil.copyfile(demo["2014"].warehouse, warehouse)
@@ -325,7 +326,7 @@ def test_changed_round_is_rendered_again(demo: dict[str, Built], tmp_path: Path,
     write_reports(warehouse, reports, DEFAULT_METHOD)
     before = (reports / "2014" / "monitoring.xlsx").read_bytes()
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("update core.observation_history set value = value * 3 where round = 2014 and batch = 2")
+        con.execute("update mart.indicator_summary_round set mean = mean * 3 where round = 2014")
     write_reports(warehouse, reports, DEFAULT_METHOD)
     assert rendered == [2014, 2014]
     assert (reports / "2014" / "monitoring.xlsx").read_bytes() != before
