@@ -51,12 +51,14 @@ class ReasonCode:
     en: str
     action_zh: str
     action_en: str
+    sent_to_zone: bool = True  # false: kept in the warehouse, never sent back to the zone
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The catalogue as one object: indicators by id, unit rules, missing markers, flag limits."""
+    """The catalogue as one object: first year collected, indicators by id, unit rules, missing markers, flags."""
 
+    first_year: int
     indicators: dict[int, Indicator]
     aspects: dict[str, dict[str, str]]
     unit_conversions: tuple[tuple[str, str, float], ...]
@@ -123,6 +125,7 @@ def load_catalogue() -> Catalogue:
         for entry in raw["indicators"]
     }
     return Catalogue(
+        first_year=int(raw["first_year"]),
         indicators=indicators,
         aspects=raw["aspects"],
         unit_conversions=tuple(
@@ -136,6 +139,10 @@ def load_catalogue() -> Catalogue:
     )
 
 
+# The first year the monitoring collects (round R collects FIRST_YEAR .. R-1).
+FIRST_YEAR: int = load_catalogue().first_year
+
+
 @cache
 def load_provinces() -> dict[str, dict[str, str]]:
     """Read `provinces.yaml` once per process: GB/T 2260 code → name_zh, name_en, region."""
@@ -146,6 +153,11 @@ def load_provinces() -> dict[str, dict[str, str]]:
 def load_reason_codes() -> dict[str, ReasonCode]:
     """Read `reason_codes.yaml` once per process: code → ReasonCode, in the file's order."""
     return {code: ReasonCode(code=code, **entry) for code, entry in _read_yaml("reason_codes.yaml").items()}
+
+
+def reason_codes_sent_to_zones() -> list[str]:
+    """The codes of the findings feedback sends back to zones, in catalogue order."""
+    return [code for code, reason in load_reason_codes().items() if reason.sent_to_zone]
 
 
 def reason_codes_of_level(*levels: str) -> list[str]:

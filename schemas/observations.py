@@ -11,9 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 
-from schemas.catalogue import load_catalogue
-
-FIRST_YEAR = 2009
+from schemas.catalogue import FIRST_YEAR, load_catalogue
 
 # One row per value cell read (workbooks) or per line (CSVs); empty cells are not listed.
 # Arrow-backed text: a million cells cost a fraction of the memory of Python strings.

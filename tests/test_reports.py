@@ -4,8 +4,8 @@ Two warehouses are built from one generated demo: the full demo (2014 batches 1-
 the same raw folder without 2015 - the warehouse as it stood when the 2014 reports were published.
 The demo's submission from a zone removed in 2014 is left out of both: the marts count every zone
 with values in force, the reports only the zones expected in the round (contract 3), and these
-tests compare the two on the zones they share (`test_as_of_values_follow_precedence` covers the
-exclusion on a hand-made warehouse). The browser test renders every page in headless Chromium,
+tests compare the two on the zones they share (tests/test_round_models.py covers the exclusion on
+a hand-made warehouse). The browser test renders every page in headless Chromium,
 saves screenshots to build/report-screenshots/ and fails on console errors or blank charts.
 """
 
@@ -316,7 +316,8 @@ def test_unchanged_round_is_reused(demo: dict[str, Built], tmp_path: Path, monke
 
 def test_changed_round_is_rendered_again(demo: dict[str, Built], tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A value of 2014 corrected in the warehouse: the 2014 reports are rendered again, as a fresh render would."""
+    """A number of 2014 changed in the warehouse's models: the 2014 reports are rendered again, as a fresh render
+    would."""
     warehouse = tmp_path / "wh" / "sdz.duckdb"
     warehouse.parent.mkdir()
     shutil.copyfile(demo["2014"].warehouse, warehouse)
@@ -325,7 +326,7 @@ def test_changed_round_is_rendered_again(demo: dict[str, Built], tmp_path: Path,
     write_reports(warehouse, reports, DEFAULT_METHOD)
     before = (reports / "2014" / "monitoring.xlsx").read_bytes()
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("update core.observation_history set value = value * 3 where round = 2014 and batch = 2")
+        con.execute("update mart.indicator_summary_round set mean = mean * 3 where round = 2014")
     write_reports(warehouse, reports, DEFAULT_METHOD)
     assert rendered == [2014, 2014]
     assert (reports / "2014" / "monitoring.xlsx").read_bytes() != before
@@ -334,30 +335,12 @@ def test_changed_round_is_rendered_again(demo: dict[str, Built], tmp_path: Path,
     assert _same_files(reports, fresh, "2014")
 
 
-def test_as_of_values_follow_precedence(tmp_path: Path) -> None:
-    """Latest (round, batch) up to the round's last batch wins; later rounds, other years and zones not expected in
-    the round are left out."""
-    path = tmp_path / "tiny.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema core")
-        con.execute("create table core.zones as select * from (values "
-                    "('110001', 'A', '11', 'east', 'county', true, 2000, null), "
-                    "('110002', 'B', '11', 'east', 'county', true, 2000, 2014), "
-                    "('110003', 'C', '11', 'east', 'county', true, 2014, null)) "
-                    "t(zone_code, zone_name, province_code, region, zone_type, type_evaluation, designated_year, "
-                    "removed_year)")
-        con.execute("create table core.observation_history as select * from (values "
-                    "('110001', 7, 2012, 10.0, 2014, 1, 1, 'F6'), ('110001', 7, 2012, 20.0, 2014, 2, 2, 'F6'), "
-                    "('110001', 7, 2012, 30.0, 2015, 1, 3, 'F6'), ('110001', 7, 2013, 5.0, 2014, 1, 1, 'G6'), "
-                    "('110001', 7, 2014, 9.0, 2015, 1, 3, 'H6'), ('110002', 7, 2012, 99.0, 2014, 1, 4, 'F6'), "
-                    "('110003', 7, 2012, 77.0, 2014, 1, 5, 'F6')) "
-                    "t(zone_code, indicator_id, year, value, round, batch, file_id, source_cell)")
-    sql = "with " + report_data.AS_OF_CTE + " select * from as_of order by year, zone_code"
-    with duckdb.connect(str(path), read_only=True) as con:
-        values, later = report_data.query(con, sql, 2014, 2), report_data.query(con, sql, 2015, 1)
-    assert values[["zone_code", "year", "value"]].values.tolist() == [["110001", 2012, 20.0], ["110001", 2013, 5.0]]
-    assert later[["zone_code", "year", "value"]].values.tolist() == [
-        ["110001", 2012, 30.0], ["110003", 2012, 77.0], ["110001", 2013, 5.0], ["110001", 2014, 9.0]]
+def test_reports_refuse_another_method_file(demo: dict[str, Built], tmp_path: Path) -> None:
+    """The scores in the warehouse were computed with the default method: describing another one beside them fails."""
+    other = tmp_path / "other.yaml"
+    other.write_text(DEFAULT_METHOD.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="computed with another method file"):
+        write_reports(demo["2014"].warehouse, tmp_path / "reports", other)
 
 
 def test_method_in_words_follows_the_method_file() -> None:

@@ -50,8 +50,9 @@ def test_repository_models_are_documented_and_parse():
         assert model.description and model.columns and model.tests, model.table
         assert all(table.split(".")[0] in ("core", "staging", "mart") for table in model.referenced_tables), model.table
     assert models["mart.coverage"].referenced_tables == {
-        "core.submission_files", "staging.expected_zones", "core.indicators", "core.observation_history"}
-    assert models["mart.index_by_type"].referenced_tables == {"mart.index_zone_year", "core.zones"}
+        "core.submission_files", "staging.expected_zones", "core.indicators", "core.observation_history",
+        "core.rounds"}
+    assert models["mart.index_by_type"].referenced_tables == {"mart.index_by_type_round", "core.rounds"}
     # a CTE named like the table it reads does not hide the table
     assert "staging.expected_zones" in models["mart.submission_status"].referenced_tables
 

@@ -1,6 +1,6 @@
 -- description: >
 --   How complete the submissions are: for each round, batch, zone type, indicator and year of the
---   round (2009 .. round-1), how many of the zones expected in that round have a value in force
+--   round (core.rounds: first_year .. round-1), how many of the zones expected in that round have a value in force
 --   after that batch (earlier rounds and batches included, so batch 2 shows the cumulative state).
 --   A zone is expected in round R when designated before R and not removed by R.
 -- columns:
@@ -8,7 +8,7 @@
 --   batch: Batch within the round; coverage is cumulative up to and including it
 --   zone_type: county, district, prefecture or township
 --   indicator_id: Indicator 1-16
---   year: Year (2009 .. round-1)
+--   year: Year (first_year .. round-1 of core.rounds)
 --   zones_expected: Zones of the type expected to report in the round
 --   zones_reported: Expected zones of the type with a value in force after the batch
 --   coverage_pct: zones_reported / zones_expected in percent
@@ -19,8 +19,9 @@
 --   - name: reported_within_expected
 --     sql: select * from mart.coverage where zones_reported > zones_expected or coverage_pct > 100
 with batches as (
-    select distinct round, batch
-    from core.submission_files
+    select distinct f.round, f.batch, r.first_year, r.last_year
+    from core.submission_files as f
+    inner join core.rounds as r using (round)
 ),
 
 batch_order as (
@@ -48,21 +49,21 @@ reported as (
     inner join batch_order as o using (round, batch)
     inner join first_reported as f
         on f.first_batch_number <= o.batch_number
-        and f.year between 2009 and b.round - 1
+        and f.year between b.first_year and b.last_year
     inner join staging.expected_zones as e
         on e.round = b.round and e.zone_code = f.zone_code
     group by b.round, b.batch, e.zone_type, f.indicator_id, f.year
 ),
 
 expected as (
-    select b.round, b.batch, e.zone_type, count(*) as zones_expected
+    select b.round, b.batch, b.first_year, b.last_year, e.zone_type, count(*) as zones_expected
     from batches as b
     inner join staging.expected_zones as e using (round)
-    group by b.round, b.batch, e.zone_type
+    group by all
 ),
 
 expected_cells as (
-    select e.round, e.batch, e.zone_type, i.indicator_id, unnest(range(2009, e.round)) as year, e.zones_expected
+    select e.round, e.batch, e.zone_type, i.indicator_id, unnest(range(e.first_year, e.last_year + 1)) as year, e.zones_expected
     from expected as e
     cross join core.indicators as i
 )

@@ -1,9 +1,10 @@
 -- description: >
---   Growth of the index and each aspect per zone type over each round's window 2009 .. round-1 (the
---   evaluation report's growth rates) - compound annual growth between the first and last year with
---   a score, and the mean of the year-on-year growth rates. Scores are those of mart.index_by_type.
+--   Growth of the index and each aspect per zone type over each round's window first_year ..
+--   round-1 (core.rounds), on that round's scores (mart.index_by_type_round) - the evaluation
+--   report's growth rates: compound annual growth between the first and last year with a score,
+--   and the mean of the year-on-year growth rates.
 -- columns:
---   round: Round whose window is measured
+--   round: Round whose window and scores are measured
 --   zone_type: county, district, prefecture or township
 --   node: index, or an aspect - st_input, st_output, economy, society, environment
 --   first_year: First year of the window with a score
@@ -15,16 +16,12 @@
 -- tests:
 --   - unique: [round, zone_type, node]
 --   - not_null: [round, zone_type, node, first_year, last_year]
-with rounds as (
-    select distinct round
-    from core.submission_files
-),
-
-windowed as (
-    select r.round, t.zone_type, t.node, t.year, t.score, t.growth_pct
-    from rounds as r
-    inner join mart.index_by_type as t
-        on t.year between 2009 and r.round - 1
+with windowed as (
+    select t.round, r.first_year as window_start, t.zone_type, t.node, t.year, t.score, t.growth_pct
+    from mart.index_by_type_round as t
+    inner join core.rounds as r
+        on r.round = t.round
+        and t.year between r.first_year and r.last_year
 )
 
 select
@@ -39,7 +36,8 @@ select
         when max(year) > min(year) and arg_min(score, year) > 0
             then 100 * (pow(arg_max(score, year) / arg_min(score, year), 1.0 / (max(year) - min(year))) - 1)
     end as cagr_pct,
-    avg(growth_pct order by growth_pct) filter (where year > 2009) as mean_yoy_growth_pct
+    -- in year order: the same digits whatever the thread order
+    avg(growth_pct order by year) filter (where year > window_start) as mean_yoy_growth_pct
 from windowed
 group by round, zone_type, node
 order by round, zone_type, node

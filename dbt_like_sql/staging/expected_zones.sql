@@ -1,7 +1,9 @@
 -- description: >
---   The zones each round expects: for every round present under raw/, the registry's
---   zones designated before the round and not removed by it. The marts that describe the current
---   programme (indicator summary, evaluation) use the latest round's expected zones.
+--   The zones each round expects with their registry attributes: the rounds present
+--   under raw/ (core.rounds) and, for each, the zones of core.expected_zones - written by the load
+--   stage from the registry's one rule (designated before the round and not removed by it). The
+--   marts that describe the current programme (indicator summary, evaluation) use the latest
+--   round's expected zones.
 -- columns:
 --   round: Round of the exercise
 --   zone_code: Zone expected to report in the round
@@ -14,21 +16,15 @@
 --   - unique: [round, zone_code]
 --   - not_null: [round, zone_code, zone_type, region, type_evaluation, is_latest_round]
 --   - relationships: {column: zone_code, to: core.zones, field: zone_code}
-with rounds as (
-    select distinct round
-    from core.submission_files
-)
-
 select
-    r.round,
+    e.round,
     z.zone_code,
     z.zone_name,
     z.zone_type,
     z.region,
     z.type_evaluation,
-    r.round = max(r.round) over () as is_latest_round
-from rounds as r
-inner join core.zones as z
-    on coalesce(z.designated_year, 0) < r.round
-    and (z.removed_year is null or z.removed_year > r.round)
-order by r.round, z.zone_code
+    r.is_latest as is_latest_round
+from core.expected_zones as e
+inner join core.rounds as r using (round)
+inner join core.zones as z using (zone_code)
+order by e.round, z.zone_code

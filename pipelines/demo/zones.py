@@ -14,9 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipelines.publish.spreadsheets import csv_field
-from schemas.catalogue import load_catalogue
+from schemas.catalogue import FIRST_YEAR, load_catalogue
 
-FIRST_YEAR = 2009
 REGISTRY_HEADER = ("zone_code", "zone_name", "province_code", "zone_type", "type_evaluation", "designated_year",
                    "removed_year")
 

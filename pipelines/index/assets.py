@@ -1,31 +1,43 @@
-"""Dagster asset of the evaluation: zone scores by the composite-index engine."""
+"""Dagster asset of the evaluation: each round's zone scores by the composite-index engine."""
 
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from pipelines.index.method import MethodError
-from pipelines.index.zone_scores import INDEX_ZONE_YEAR, load_evaluation_method, write_index_zone_year
+from pipelines.index.zone_scores import INDEX_METHOD, INDEX_ZONE_ROUND, load_evaluation_method, write_index_zone_round
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import ensure_build
+from schemas.core_tables import TableDefinition
+
+READS = ["mart.observations_as_of", "staging.expected_zones", "core.rounds"]
 
 
-@dg.asset(
-    key=dg.AssetKey(["mart", "index_zone_year"]),
-    group_name="index",
-    deps=[dg.AssetKey(["core", "observations"]), dg.AssetKey(["staging", "expected_zones"])],
-    kinds={"duckdb", "python"},
-    metadata={"dagster/column_schema": dg.TableSchema(
-        columns=[dg.TableColumn(name, sql_type, text) for name, sql_type, text in INDEX_ZONE_YEAR.columns])},
-)
-def index_zone_year(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.MaterializeResult:
-    """Innovation-capacity index and its five aspects per type-evaluated zone and year (0-100), computed by the
-    composite-index engine from the method file (default: schemas/methods/default.yaml)."""
+def _spec(table: TableDefinition) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        dg.AssetKey(table.name.split(".")),
+        description=table.description,
+        deps=[dg.AssetKey(name.split(".")) for name in READS],
+        kinds={"duckdb", "python"},
+        metadata={"dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, sql_type, text) for name, sql_type, text in table.columns])},
+    )
+
+
+@dg.multi_asset(group_name="index", specs=[_spec(INDEX_ZONE_ROUND), _spec(INDEX_METHOD)])
+def index_zone_round(context: dg.AssetExecutionContext, settings: SdzSettings):
+    """Innovation-capacity index and its five aspects per round, type-evaluated zone and year (0-100), computed by
+    the composite-index engine from the method file (default: schemas/methods/default.yaml) on the values in force
+    at the end of each round; and the method file they were computed with."""
     try:
         method = load_evaluation_method(settings.method_file)
     except MethodError as error:
         raise dg.Failure(description=f"{settings.method_file}: {error}") from None
     build = ensure_build(settings.build_path(context.run.run_id), settings.warehouse_path)
     with duckdb.connect(str(build)) as con:
-        rows = write_index_zone_year(con, method)
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "method": settings.method_file})
+        rows = write_index_zone_round(con, method, Path(settings.method_file))
+    yield dg.MaterializeResult(asset_key=dg.AssetKey(INDEX_ZONE_ROUND.name.split(".")),
+                               metadata={"dagster/row_count": rows, "method": settings.method_file})
+    yield dg.MaterializeResult(asset_key=dg.AssetKey(INDEX_METHOD.name.split(".")),
+                               metadata={"dagster/row_count": 1, "method": settings.method_file})

@@ -1,11 +1,18 @@
-"""The evaluation's zone scores: the composite-index engine over the values in force.
+"""The evaluation's zone scores: the composite-index engine over each round's values.
 
-Reads `core.observations` of the type-evaluated zones the latest round expects, applies the method file (by default
-`schemas/methods/default.yaml`, contract 5) and writes `mart.index_zone_year`: one score per
-zone, year and node (`index` and the five aspects) on 0-100.
+For every round of `core.rounds`, reads the values in force at the end of the round
+(`mart.observations_as_of`) of the type-evaluated zones the round expects, applies the method file
+(by default `schemas/methods/default.yaml`, contract 5) and writes `mart.index_zone_round`: one score
+per round, zone, year and node (`index` and the five aspects) on 0-100. Min-max goalposts come from
+the round's own pooled panel, so a round's scores are those its evaluation report published; the
+SQL models take the latest round's as `mart.index_zone_year` and aggregate them by type.
+`mart.index_method` records the method file the scores were computed with.
 """
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -16,33 +23,50 @@ from pipelines.runtime.warehouse import create_table, insert_frame, transaction
 from schemas.catalogue import load_catalogue
 from schemas.core_tables import TableDefinition
 
-# The type-evaluated zones the latest round expects, numbered in zone-code order.
+SCORE_COLUMNS = ["zone_code", "year", "node", "score"]
+
+# The type-evaluated zones round $round expects, numbered in zone-code order.
 EVALUATED_ZONES_SQL = """
 select zone_code, row_number() over (order by zone_code) - 1 as zone_number
 from staging.expected_zones
-where is_latest_round and type_evaluation
+where round = $round and type_evaluation
 """
 
 # Zone numbers rather than codes, integer indicator ids and no ORDER BY: the engine orders its panel
 # itself and matches indicators as strings whatever their type, and 1.4 M numbers travel from DuckDB
 # to pandas far more cheaply than 1.4 M Python strings.
 EVALUATION_INPUT_SQL = f"""
-select z.zone_number, o.year, o.indicator_id as indicator, o.value
-from core.observations o
+select z.zone_number, a.year, a.indicator_id as indicator, a.value
+from mart.observations_as_of a
 join ({EVALUATED_ZONES_SQL}) z using (zone_code)
+where a.round = $round
 """
 
-INDEX_ZONE_YEAR = TableDefinition(
-    name="mart.index_zone_year",
-    description="Innovation-capacity index and its five aspects per type-evaluated zone and year (0-100), by the "
-    "default method file: min-max over the pooled panel, equal weights, half-of-the-weight rule for gaps.",
+INDEX_ZONE_ROUND = TableDefinition(
+    name="mart.index_zone_round",
+    description="Innovation-capacity index and its five aspects per round, type-evaluated zone and year (0-100), by "
+    "the method file on the values in force at the end of the round (mart.observations_as_of): min-max over the "
+    "round's pooled panel, equal weights, half-of-the-weight rule for gaps (default method).",
     columns=(
-        ("zone_code", "VARCHAR", "Zone code (type-evaluated zones the latest round expects)"),
-        ("year", "INTEGER", "Year"),
+        ("round", "INTEGER", "Round whose values are evaluated (core.rounds)"),
+        ("zone_code", "VARCHAR", "Zone code (type-evaluated zones the round expects)"),
+        ("year", "INTEGER", "Year (first_year .. round-1)"),
         ("node", "VARCHAR", "index, or an aspect: st_input, st_output, economy, society, environment"),
         ("score", "DOUBLE", "Score on 0-100; absent when too few indicators were reported"),
     ),
-    primary_key=("zone_code", "year", "node"),
+    primary_key=("round", "zone_code", "year", "node"),
+)
+
+INDEX_METHOD = TableDefinition(
+    name="mart.index_method",
+    description="The method file the index tables were computed with (one row); the reports check that they "
+    "describe this method.",
+    columns=(
+        ("method_name", "VARCHAR", "The method's name (its `name:`)"),
+        ("file_name", "VARCHAR", "The method file's name"),
+        ("sha256", "VARCHAR", "SHA-256 of the method file's bytes"),
+    ),
+    primary_key=("sha256",),
 )
 
 
@@ -59,31 +83,46 @@ def load_evaluation_method(method_file: str) -> Method:
     return method
 
 
-def zone_scores(con: duckdb.DuckDBPyConnection, method: Method) -> pd.DataFrame:
-    """Scores of the method's root and groups for every type-evaluated zone and year."""
-    data = evaluation_input(con)
+def method_digest(method_file: Path) -> str:
+    """SHA-256 of a method file's bytes: what `mart.index_method` records and the reports compare."""
+    return hashlib.sha256(Path(method_file).read_bytes()).hexdigest()
+
+
+def zone_scores(con: duckdb.DuckDBPyConnection, method: Method, round_year: int) -> pd.DataFrame:
+    """Scores of the method's root and groups for every type-evaluated zone and year of a round."""
+    data = evaluation_input(con, round_year)
     if data.empty:
-        return pd.DataFrame(columns=["zone_code", "year", "node", "score"])
+        return pd.DataFrame(columns=SCORE_COLUMNS)
     # The root and the groups only: the leaves' normalised values are not stored.
     scores = compute_index(data, method, nodes=method.evaluation_order())
-    return scores.rename(columns={"unit": "zone_code"})[["zone_code", "year", "node", "score"]]
+    return scores.rename(columns={"unit": "zone_code"})[SCORE_COLUMNS]
 
 
-def evaluation_input(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The engine's long data (unit, year, indicator, value) of the evaluated zones.
+def evaluation_input(con: duckdb.DuckDBPyConnection, round_year: int) -> pd.DataFrame:
+    """The engine's long data (unit, year, indicator, value) of the zones evaluated in a round.
 
     `unit` is categorical, the zone codes its categories: the engine factorises it without hashing
     a string per value, and still names the zone code in its error messages."""
-    zones = [code for code, _number in con.execute(EVALUATED_ZONES_SQL + " order by zone_number").fetchall()]
-    data = con.execute(EVALUATION_INPUT_SQL).df()
+    parameters = {"round": round_year}
+    zones = [code for code, _number in
+             con.execute(EVALUATED_ZONES_SQL + " order by zone_number", parameters).fetchall()]
+    data = con.execute(EVALUATION_INPUT_SQL, parameters).df()
     unit = pd.Categorical.from_codes(data.pop("zone_number").to_numpy(), categories=pd.Index(zones, dtype=object))
     data.insert(0, "unit", unit)
     return data
 
 
-def write_index_zone_year(con: duckdb.DuckDBPyConnection, method: Method) -> int:
-    """(Re)create mart.index_zone_year in the warehouse being built; returns its row count."""
-    scores = zone_scores(con, method)  # sorted by zone_code, year, node, as compute_index returns them
+def write_index_zone_round(con: duckdb.DuckDBPyConnection, method: Method, method_file: Path) -> int:
+    """(Re)create mart.index_zone_round and mart.index_method in the warehouse being built; returns the
+    scores' row count."""
+    rounds = [int(r) for (r,) in con.execute("select round from core.rounds order by round").fetchall()]
+    # sorted by zone_code, year, node within a round, as compute_index returns them
+    scored = [zone_scores(con, method, round_year).assign(round=round_year) for round_year in rounds]
+    recorded = pd.DataFrame({"method_name": [method.name], "file_name": [Path(method_file).name],
+                             "sha256": [method_digest(method_file)]})
     with transaction(con):
-        create_table(con, INDEX_ZONE_YEAR)
-        return insert_frame(con, INDEX_ZONE_YEAR, scores)
+        create_table(con, INDEX_ZONE_ROUND)
+        rows = sum(insert_frame(con, INDEX_ZONE_ROUND, scores) for scores in scored)
+        create_table(con, INDEX_METHOD)
+        insert_frame(con, INDEX_METHOD, recorded)
+    return rows

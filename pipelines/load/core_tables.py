@@ -6,15 +6,17 @@ Writes them into the warehouse being built and returns their row counts.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import duckdb
 import pandas as pd
 
 from pipelines.ingest.parse import ParsedSubmissions
+from pipelines.ingest.registry import expected_in_round
 from pipelines.load.precedence import resolve_history
 from pipelines.runtime.warehouse import create_table, insert_frame
 from pipelines.validate.rules import ValidatedValues
-from schemas.catalogue import load_catalogue, load_provinces
+from schemas.catalogue import FIRST_YEAR, load_catalogue, load_provinces, load_reason_codes
 from schemas.core_tables import core_table_definitions
 from schemas.registry import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
@@ -45,6 +47,30 @@ def indicators_table() -> pd.DataFrame:
     )
 
 
+def reason_codes_table() -> pd.DataFrame:
+    """core.reason_codes from schemas/reason_codes.yaml."""
+    return pd.DataFrame([asdict(reason) for reason in load_reason_codes().values()])
+
+
+def rounds_table(files: pd.DataFrame) -> pd.DataFrame:
+    """core.rounds: each round with a file, the years it collects (FIRST_YEAR .. round-1) and its last batch."""
+    rounds = files.groupby("round", as_index=False)["batch"].max().rename(columns={"batch": "last_batch"})
+    rounds["round"] = rounds["round"].astype(int)
+    rounds["first_year"] = FIRST_YEAR
+    rounds["last_year"] = rounds["round"] - 1
+    rounds["is_latest"] = rounds["round"] == rounds["round"].max()
+    return rounds
+
+
+def expected_zones_table(registry: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
+    """core.expected_zones: the zones each round of core.rounds expects, by the registry's rule."""
+    frames = [pd.DataFrame({"round": round_year,
+                            "zone_code": registry.loc[expected_in_round(registry, round_year), "zone_code"]})
+              for round_year in rounds["round"].tolist()]
+    expected = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["round", "zone_code"])
+    return expected.sort_values(["round", "zone_code"], ignore_index=True)
+
+
 # Core tables that are filled from the temp tables precedence left in DuckDB, in reading order.
 FROM_DUCKDB = {
     "core.observation_history": "staging_history_marked order by zone_code, indicator_id, year, round, batch, "
@@ -73,12 +99,16 @@ def load_core_tables(
         if len(file_flags) and len(resolved.flags) else (resolved.flags if len(resolved.flags) else file_flags)
     flags = flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
                               kind="stable", ignore_index=True, na_position="first")
+    rounds = rounds_table(parsed.files)
     frames = {
         "core.zones": zones_table(registry),
         "core.indicators": indicators_table(),
         "core.submission_files": files,
         "core.rejected_values": rejected,
         "core.value_flags": flags,
+        "core.rounds": rounds,
+        "core.expected_zones": expected_zones_table(registry, rounds),
+        "core.reason_codes": reason_codes_table(),
     }
     counts = {}
     for name, definition in core_table_definitions().items():

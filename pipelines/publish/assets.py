@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipelines.ingest.batches import batch_materializations
+from pipelines.publish.batch_records import batch_materializations
 from pipelines.publish.feedback import write_feedback
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import export_parquet, publish

@@ -1,8 +1,9 @@
 """Per-zone feedback workbooks: what the office sends back before the supplementary batch.
 
 `feedback/<round>/batch-N/<zone_code>.xlsx` beside the warehouse, for each zone with a rejected
-value or a warning in that batch, read from the published warehouse. `revised` is left out: a
-revision is what the office asked for (the warehouse and `mart.revisions` keep every one). Every cell is written as a
+value or a warning in that batch, read from the published warehouse. Codes not sent to zones
+(`sent_to_zone: false` in schemas/reason_codes.yaml, `core.reason_codes`: `revised`, the correction
+the office asked for) are left out; the warehouse and `mart.revisions` keep every one. Every cell is written as a
 value, never as a formula, whatever its text starts with; the same findings give the same bytes
 (`pipelines.publish.spreadsheets`).
 """
@@ -48,14 +49,14 @@ with findings as (
     left join core.observation_history h
       on h.file_id = f.file_id and h.source_cell = f.source_cell
      and h.zone_code = f.zone_code and h.indicator_id = f.indicator_id and h.year = f.year
-    -- a revision is the correction the office asked for, not something to send back
-    where f.flag <> 'revised'
 )
 select findings.*, s.path, i.name_zh as indicator_name
 from findings
 join core.submission_files s using (file_id)
 left join core.indicators i using (indicator_id)
 where findings.zone_code in (select zone_code from core.zones)
+  -- what the zone is not asked to act on (a revision is the correction the office asked for) stays out
+  and findings.code in (select code from core.reason_codes where sent_to_zone)
 order by findings.round, findings.batch, findings.zone_code, s.path, findings.indicator_id nulls first,
          findings.year nulls first, findings.source_cell, kind, code
 """

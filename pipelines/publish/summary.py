@@ -1,8 +1,8 @@
 """The terminal summary of a run, read from the published warehouse.
 
-Per batch: files loaded / rejected / duplicate, values accepted / rejected / flagged, and
-coverage (from mart.coverage: values in force after the batch over what the expected zones owe); then rejections by
-reason and flags by kind, with their Chinese and English names.
+Per batch (mart.batch_summary): files loaded / rejected / duplicate, values accepted / rejected / flagged, and
+coverage (values in force after the batch over what the expected zones owe); then rejections by reason and flags by
+kind, with their Chinese and English names.
 """
 
 from __future__ import annotations
@@ -18,33 +18,10 @@ from rich.table import Table
 from schemas.catalogue import load_reason_codes
 
 BATCHES_SQL = """
-with batches as (select distinct round, batch from core.submission_files),
-files as (
-    select round, batch,
-           count(*) filter (where status = 'loaded') as files_loaded,
-           count(*) filter (where status = 'rejected') as files_rejected,
-           count(*) filter (where status = 'duplicate') as files_duplicate
-    from core.submission_files group by all
-),
-accepted as (select round, batch, count(*) as values_accepted from core.observation_history group by all),
-rejected as (select round, batch, count(*) as values_rejected from core.rejected_values group by all),
-flagged as (
-    select round, batch, count(distinct (file_id, zone_code, indicator_id, year)) as values_flagged
-    from core.value_flags where indicator_id is not null group by all
-),
-coverage as (
-    select round, batch, 100.0 * sum(zones_reported) / nullif(sum(zones_expected), 0) as coverage_pct
-    from mart.coverage group by all
-)
-select b.round, b.batch, coalesce(files_loaded, 0) as files_loaded, coalesce(files_rejected, 0) as files_rejected,
-       coalesce(files_duplicate, 0) as files_duplicate, coalesce(values_accepted, 0) as values_accepted,
-       coalesce(values_rejected, 0) as values_rejected, coalesce(values_flagged, 0) as values_flagged,
+select round, batch, files_loaded, files_rejected, files_duplicate, values_accepted, values_rejected, values_flagged,
        round(coverage_pct, 1) as coverage_pct
-from batches b
-left join files using (round, batch) left join accepted using (round, batch)
-left join rejected using (round, batch) left join flagged using (round, batch)
-left join coverage using (round, batch)
-order by b.round, b.batch
+from mart.batch_summary
+order by round, batch
 """
 
 REASONS_SQL = """

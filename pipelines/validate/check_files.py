@@ -19,7 +19,7 @@ from pipelines.ingest.parse import parse_submissions
 from pipelines.load.precedence import resolve_history
 from pipelines.runtime.limits import FileLimits
 from pipelines.validate.rules import validate_cells
-from schemas.catalogue import load_reason_codes
+from schemas.catalogue import load_reason_codes, reason_codes_sent_to_zones
 
 
 @dataclass
@@ -56,7 +56,8 @@ def validate_files(
     problems = (pd.concat(found, ignore_index=True) if found else validated.rejected).sort_values("cell_order")
     problems = problems.merge(parsed.files[["file_id", "path"]], on="file_id")
     flags = resolved.flags
-    warnings = pd.concat([parsed.file_warnings, flags[flags["flag"] != "revised"]], ignore_index=True)
+    sent = flags[flags["flag"].isin(reason_codes_sent_to_zones())]
+    warnings = pd.concat([parsed.file_warnings, sent], ignore_index=True)
     warnings = warnings.merge(parsed.files[["file_id", "path"]], on="file_id")
     files = parsed.files.assign(
         values_accepted=parsed.files["file_id"].map(accepted_per_file).fillna(0),

@@ -1,15 +1,14 @@
 """The evaluation report of a round (创新能力评价报告): the innovation-capacity index by zone type.
 
-The index is computed by the composite-index engine from the method file actually used, on the
-values as of the round's last batch of the type-evaluated zones expected in the round (years
-2009 .. round-1); type means and growth are aggregated as mart.index_by_type and mart.index_growth
-do. Five sections: zones evaluated and the method in words; the index by type; the five aspects;
-growth rates; top and bottom zones of each type.
+The index is the one the warehouse computed with the method file (mart.index_zone_round: the
+composite-index engine on the values in force at the end of the round of the type-evaluated zones
+expected in it, years first_year .. round-1); type means and growth are the round's rows of
+mart.index_by_type_round and mart.index_growth. Five sections: zones evaluated and the method in
+words; the index by type; the five aspects; growth rates; top and bottom zones of each type.
 """
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from pipelines.index.method import Method
@@ -33,24 +32,20 @@ from pipelines.publish.reports.model import (
     type_label,
     type_order,
 )
-from schemas.observations import FIRST_YEAR
 
 
-def evaluation_report(con: duckdb.DuckDBPyConnection, inputs: RoundInputs, method: Method,
-                      method_label: str) -> Report:
-    """The evaluation report (创新能力评价报告) of a round: the engine's index on the as-of values.
-
-    `con` is any DuckDB connection: it aggregates the scores as the marts do."""
-    round_year, last_batch, zones = inputs.round, inputs.last_batch, inputs.zones
-    scores = data.zone_scores(inputs.evaluation_input, method)
-    means, growth = data.by_type(con, scores, zones)
+def evaluation_report(inputs: RoundInputs, method: Method, method_label: str) -> Report:
+    """The evaluation report (创新能力评价报告) of a round: the index the warehouse computed with `method` on the
+    round's as-of values (mart.index_zone_round), its type means and growth."""
+    round_year, last_batch, zones, scores = inputs.round, inputs.last_batch, inputs.zones, inputs.scores
+    means, growth = inputs.by_type, inputs.growth
     aspects = [c for c in method.groups[method.root].children if c in method.groups]
     nodes = {key: node_name(key, method) for key in [method.root, *aspects]}
     source = f"{SOURCE.format(round=round_year)}; method {method_label}"
-    window = f"{FIRST_YEAR}–{round_year - 1}"
+    window = "–".join(map(str, inputs.years))
     means, growth = _labelled(means, nodes), _labelled(growth, nodes)
     sections = [
-        _method_section(zones, scores, method, method_label, round_year, nodes),
+        _method_section(zones, scores, method, method_label, inputs.years, nodes),
         _index_section(means, method.root, nodes, source),
         _aspects_section(means, aspects, nodes, source),
         _growth_section(growth, nodes, window, source),
@@ -70,8 +65,8 @@ def _labelled(frame: pd.DataFrame, nodes: dict[str, str]) -> pd.DataFrame:
     return frame.sort_values(by).drop(columns=["type_rank", "node_rank"]).reset_index(drop=True)
 
 
-def _method_section(zones: pd.DataFrame, scores: pd.DataFrame, method: Method, method_label: str, round_year: int,
-                    nodes: dict[str, str]) -> Section:
+def _method_section(zones: pd.DataFrame, scores: pd.DataFrame, method: Method, method_label: str,
+                    years: tuple[int, int], nodes: dict[str, str]) -> Section:
     evaluated = zones[zones["type_evaluation"]]
     excluded = zones[~zones["type_evaluation"]]["zone_name"].tolist()
     counts = evaluated.groupby("zone_type").size()
@@ -80,14 +75,15 @@ def _method_section(zones: pd.DataFrame, scores: pd.DataFrame, method: Method, m
     counts_en = ", ".join(f"{t} {n}" for t, n in counts.items())
     aspects = [name.split(" ", 1) for key, name in nodes.items() if key != method.root]
     aspects_zh = "、".join(zh for zh, *_ in aspects)
-    zh, en = describe_method(method, FIRST_YEAR, round_year - 1)
+    first_year, last_year = years
+    zh, en = describe_method(method, first_year, last_year)
     blocks: list[Paragraph | Chart | Table] = [Paragraph(
         f"按行政区划类型分组评价{('，除' + '、'.join(excluded) + '之外') if excluded else ''}，共 {len(evaluated)} "
-        f"个实验区（{counts_zh}），其中 {scored} 个有指数得分；评价期 {FIRST_YEAR}–{round_year - 1} 年，"
+        f"个实验区（{counts_zh}），其中 {scored} 个有指数得分；评价期 {first_year}–{last_year} 年，"
         f"分析{aspects_zh}{chinese_number(len(aspects))}个方面。",
         f"Zones are evaluated by administrative type{(', except ' + ', '.join(excluded)) if excluded else ''}: "
-        f"{len(evaluated)} zones ({counts_en}), {scored} of them with an index score, over {FIRST_YEAR}–"
-        f"{round_year - 1}, on {english_number(len(aspects))} aspects.")]
+        f"{len(evaluated)} zones ({counts_en}), {scored} of them with an index score, over {first_year}–"
+        f"{last_year}, on {english_number(len(aspects))} aspects.")]
     blocks += [Paragraph(z, e) for z, e in zip(zh, en, strict=True)]
     blocks.append(Paragraph(f"评价方法文件：{method_label}。", f"Method file: {method_label}."))
     leaves, groups = method_table(method)

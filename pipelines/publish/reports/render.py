@@ -3,16 +3,15 @@
 `write_reports(warehouse_path, reports_dir, method_file)` rewrites `reports_dir` with, for every
 round in the warehouse, `<round>/monitoring.html|.xlsx` (创新能力监测报告) and
 `<round>/evaluation.html|.xlsx` (创新能力评价报告). A round's reports show the data as they stood
-after the round's last batch (`pipelines.publish.reports.data`), so re-running later reproduces what was
-published. Each report (`pipelines.publish.reports.model`) is rendered twice from the same tables: as a
-self-contained HTML page (`templates/report.html.j2`: inline CSS and SVG, nothing fetched) and as a
-workbook written with XlsxWriter (one sheet per table, Chinese and English headers, every text
+at the end of the round (the per-round models, read by `pipelines.publish.reports.data`), so re-running
+later reproduces what was published. Each report (`pipelines.publish.reports.model`) is rendered twice from
+the same tables: as a self-contained HTML page (`templates/report.html.j2`: inline CSS and SVG, nothing
+fetched) and as a workbook written with XlsxWriter (one sheet per table, Chinese and English headers, every text
 cell written as text). Same warehouse and method file, same bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import shutil
@@ -26,6 +25,7 @@ from markupsafe import Markup, escape
 from xlsxwriter.worksheet import Worksheet
 
 from pipelines.index.method import load_method
+from pipelines.index.zone_scores import method_digest
 from pipelines.publish.reports import cache as cache
 from pipelines.publish.reports import data as data
 from pipelines.publish.reports.evaluation import evaluation_report
@@ -52,7 +52,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
     written, in round order.
     """
     method = load_method(Path(method_file))
-    digest = hashlib.sha256(Path(method_file).read_bytes()).hexdigest()
+    digest = method_digest(Path(method_file))
     method_label = f"{Path(method_file).name} (sha256 {digest[:12]})"
     reports_dir = Path(reports_dir)
     cache_dir = Path(cache_dir) if cache_dir else reports_dir.parent / ".cache" / "reports"
@@ -63,6 +63,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
     used: set[str] = set()
     environment = report_environment()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        _check_method(con, Path(method_file), digest)
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
             inputs = data.round_inputs(con, round_year, last_batch)
@@ -70,7 +71,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
             used.add(key)
             if not cache.restore(cache_dir, key, folder):
                 folder.mkdir(parents=True)
-                for report in (monitoring_report(inputs), evaluation_report(con, inputs, method, method_label)):
+                for report in (monitoring_report(inputs), evaluation_report(inputs, method, method_label)):
                     (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
                     (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
                 cache.store(cache_dir, key, folder)
@@ -80,6 +81,15 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
     staging.rename(reports_dir)
     cache.prune(cache_dir, used)
     return written
+
+
+def _check_method(con: duckdb.DuckDBPyConnection, method_file: Path, digest: str) -> None:
+    """Refuse to describe one method beside the scores of another."""
+    name, file_name, recorded = data.index_method(con)
+    if recorded != digest:
+        raise ValueError(f"{method_file}: the warehouse's index was computed with another method file ({file_name}, "
+                         f"'{name}', sha256 {recorded[:12]}); write the reports with that file, or run the pipeline "
+                         "again with this one")
 
 
 def report_environment() -> Environment:
