@@ -1,6 +1,6 @@
 """pandera schemas of the cells read from submissions and of the typed observations.
 
-`candidate_schema` holds the value rules of contract 4c. Each check is named after the reason
+`candidate_schema` holds the value rules (README: "Value rules"). Each check is named after the reason
 code it rejects with, so `pipelines.validate.rules` can turn pandera's failure cases straight into
 `core.rejected_values` rows. `observation_schema` guards the accepted values (an asset check).
 """

@@ -1,4 +1,4 @@
-"""The pandera schema of the zone registry, `raw/reference/zones.csv` (contract section 3).
+"""The pandera schema of the zone registry, `raw/reference/zones.csv` (README: "The zone registry").
 
 The registry is read as text so that every failure can be reported with the value as written.
 Each check is named after what the steward must fix; `pipelines.ingest.registry` turns failures into

@@ -1,10 +1,10 @@
-"""Helpers that write test fixtures in the shapes of contract sections 2-4.
+"""Helpers that write test fixtures in the shapes the README documents (raw folder, registry, workbook, CSV).
 
 * `write_registry` writes `raw/reference/zones.csv` (by default six zones of every type and
   region, one left out of the by-type evaluation and one removed before the 2014 round);
 * `write_workbook` writes one zone's workbook in the office's template (`schemas/template.yaml`:
   title, 实验区代码 / 实验区名称 in row 3, header in row 5, values from F6), with options for
-  every variant of contract 4a;
+  every workbook variant the README lists;
 * `write_csv` writes a long CSV in a chosen encoding;
 * `plausible_values` gives a clean 16 x 5 series that raises no flag.
 """

@@ -1,4 +1,4 @@
-"""The Dagster definitions `dagster dev` shows and `sdz run` materialises (contract 1, 5)."""
+"""The Dagster definitions `dagster dev` shows and `sdz run` materialises."""
 
 from __future__ import annotations
 

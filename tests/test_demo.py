@@ -66,7 +66,7 @@ def test_composition_matches_the_seed(registry):
     assert removed["广东省顺德市容桂镇"]["zone_type"] == "township"
 
 
-def test_registry_follows_the_contract(registry, demo):
+def test_registry_follows_the_documented_format(registry, demo):
     header = (demo[0] / "reference" / "zones.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "zone_code,zone_name,province_code,zone_type,type_evaluation,designated_year,removed_year"
     for row in registry:

@@ -1,4 +1,4 @@
-"""Batches, rounds, duplicates and flags end to end (contract 2, 4c, 5): small raw folders run
+"""Batches, rounds, duplicates and flags end to end (README: "Rules behind the codes"): small raw folders run
 through the whole pipeline into real DuckDB files.
 """
 

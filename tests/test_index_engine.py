@@ -2,7 +2,7 @@
 
 The reference tests reproduce published indices (UNDP HDI 2021, TAI 2001) from their raw data and
 a method file alone; the default method is checked against an independent plain-Python
-recomputation of contract section 5 on a hand-made panel.
+recomputation of the README's default method on a hand-made panel.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_tai_2001_reproduces_published_values() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# The default method against an independent recomputation of contract section 5
+# The default method against an independent recomputation of the README's default method
 # ------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Precedence (contract 2) against a plain-Python statement of its rules, on generated values.
+"""Precedence (README: "Rules behind the codes") against a plain-Python statement of its rules, on generated values.
 
 `resolve_history` takes shortcuts for speed (only keys read more than once go through grouping
 and windows); this test states the rules row by row, without shortcuts, and compares:

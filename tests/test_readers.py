@@ -1,4 +1,4 @@
-"""The workbook and CSV readers on every variant of contract 4a and 4b.
+"""The workbook and CSV readers on every variant the README lists.
 
 Readers locate the zone and the value cells and keep each cell's raw content and address; they
 refuse a whole file only when it cannot be used (unreadable_file, no_data_sheet,

@@ -3,7 +3,7 @@
 Two warehouses are built from one generated demo: the full demo (2014 batches 1-2, 2015 batch 1) and
 the same raw folder without 2015 - the warehouse as it stood when the 2014 reports were published.
 The demo's submission from a zone removed in 2014 is left out of both: the marts count every zone
-with values in force, the reports only the zones expected in the round (contract 3), and these
+with values in force, the reports only the zones expected in the round, and these
 tests compare the two on the zones they share (tests/test_round_models.py covers the exclusion on
 a hand-made warehouse). The browser test renders every page in headless Chromium,
 saves screenshots to build/report-screenshots/ and fails on console errors or blank charts.

@@ -1,4 +1,4 @@
-"""The value rules of contract 4c, end to end: one run over a workbook and a multi-zone CSV that
+"""The value rules (README: "Value rules"), end to end: one run over a workbook and a multi-zone CSV that
 between them hold every value-level reason code, checked in the warehouse's tables.
 """
 

@@ -1,6 +1,6 @@
-"""Unit tests of reading cell text as numbers (pipelines/validate/values.py) and of unit conversion (contract 4a, 4c).
+"""Unit tests of reading cell text as numbers (pipelines/validate/values.py) and of unit conversion.
 
-What these tests pin down beyond the contract's words:
+What these tests pin down beyond the README's words:
 * scientific notation reads as a number ("1e5" -> 100000, as a spreadsheet would read it);
 * "inf", "nan", "Infinity" are neither numbers nor missing markers (they are rejected as not_a_number);
 * a trailing "%" is accepted only where the caller allows the indicator's own sign ("%" for

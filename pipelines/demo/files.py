@@ -165,7 +165,7 @@ CELL_ERRORS = {"not_a_number": lambda v, limit: "待核实", "negative_value": l
 
 
 def inject(ctx: Context, sub: Submission, kind: str, ind: int | None) -> None:
-    """Apply one typical submission error of domain.md / the contract to indicator `ind` (if it needs one)."""
+    """Apply one typical submission error (README: "Value rules") to indicator `ind` (if it needs one)."""
     year = inner_year(ctx, sub)
     truth = ctx.truth[sub.zone.code]
     if kind in CONVERSIONS:
@@ -237,7 +237,7 @@ LAYOUT_VARIANTS = ("year_text", "year_nian", "columns_reordered", "no_level_colu
 
 
 def apply_layout(ctx: Context, sub: Submission, variant: str) -> None:
-    """One of the header variants the contract accepts; recorded as loaded without problems."""
+    """One of the header variants the reader accepts; recorded as loaded without problems."""
     lay = sub.layout
     if variant in ("year_text", "year_nian"):
         lay.year_style = variant[5:]

@@ -1,4 +1,4 @@
-"""Method files of the composite index (contract section 7): parsed and validated into a tree.
+"""Method files of the composite index (README: "The composite index"): parsed and validated into a tree.
 
 A *method* describes a composite index as a tree: leaves are indicators (normalised to [0, 1] by
 goalposts, optionally after a log transform), groups are weighted arithmetic or geometric means of
@@ -109,7 +109,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 
 def load_method(source: Path | str | Mapping[str, Any]) -> Method:
-    """Parse and validate a method (contract section 7).
+    """Parse and validate a method (README: "The composite index").
 
     ``source`` is a YAML file (a ``Path`` or a path string) or an already-parsed mapping. Every
     leaf and group is validated, also those not reachable from the root. Raises ``MethodError``

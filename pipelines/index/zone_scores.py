@@ -2,7 +2,7 @@
 
 For every round of `core.rounds`, reads the values in force at the end of the round
 (`mart.observations_as_of`) of the type-evaluated zones the round expects, applies the method file
-(by default `schemas/methods/default.yaml`, contract 5) and writes `mart.index_zone_round`: one score
+(by default `schemas/methods/default.yaml`, README: "The composite index") and writes `mart.index_zone_round`: one score
 per round, zone, year and node (`index` and the five aspects) on 0-100. Min-max goalposts come from
 the round's own pooled panel, so a round's scores are those its evaluation report published; the
 SQL models take the latest round's as `mart.index_zone_year` and aggregate them by type.

@@ -1,4 +1,4 @@
-"""Read a long CSV (contract 4b): `zone_code,indicator,year,value[,unit,note]`, one value a line.
+"""Read a long CSV (README: "The long CSV"): `zone_code,indicator,year,value[,unit,note]`, one value a line.
 
 Encodings: UTF-8 with or without BOM, else GB18030 (a superset of GBK), detected by decoding
 strictly in that order. One file may hold several zones (bulk or corrected data).

@@ -18,7 +18,7 @@ class RegistryError(Exception):
 def read_registry(path: Path) -> pd.DataFrame:
     """Read `zones.csv`, check it against the schema and return one typed row per zone.
 
-    Columns: the contract's (zone_code, zone_name, province_code, region, zone_type,
+    Columns: the README's (zone_code, zone_name, province_code, region, zone_type,
     type_evaluation), designated_year and removed_year (nullable integers), then any extra
     columns as written. Raises RegistryError with every problem found.
     """

@@ -1,4 +1,4 @@
-"""Read a workbook in the office's template (contract 4a) with python-calamine.
+"""Read a workbook in the office's template (README: "The workbook template") with python-calamine.
 
 The data sheet is the first sheet with a header row holding `指标名称` and at least one year
 (in that row, or in the row just below it for a two-level header). The zone is named above the

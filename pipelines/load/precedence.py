@@ -1,4 +1,4 @@
-"""Precedence across batches and rounds, conflicting duplicates and warning flags (contract 2, 4c).
+"""Precedence across batches and rounds, conflicting duplicates and warning flags (README: "Rules behind the codes").
 
 Runs inside the warehouse being built. Input: the validated values with their source and reading
 order. History and values in force stay in DuckDB (a million rows need not travel through pandas);

@@ -1,7 +1,7 @@
 """Apply the value rules to the cells read from all submissions: accepted values and rejections.
 
 Every non-missing cell ends in exactly one of the two frames (the accounting identity of the
-contract). Rules are the pandera `candidate_schema`; its failure cases become rejections with the
+README). Rules are the pandera `candidate_schema`; its failure cases become rejections with the
 reason code the failing check is named after.
 """
 

@@ -1,4 +1,4 @@
-"""Turn cell contents as written into numbers (contract 4c), vectorised over whole columns.
+"""Turn cell contents as written into numbers (README: "Value rules"), vectorised over whole columns.
 
 A value is a number, or text that reads as one after NFKC normalisation (full-width digits,
 signs and points), removing white space and thousands separators; a trailing `%` is allowed for

@@ -1,7 +1,7 @@
 """The monitoring report of a round (创新能力监测报告): the zones, the submissions and the values.
 
-Five sections, as of the round's last batch: zone structure by region and type (as the seed's
-section 1 states it); files, values and zone status per batch; coverage by indicator and year;
+Five sections, as of the round's last batch: zone structure by region and type (as the programme
+office's 2014 work report presents it); files, values and zone status per batch; coverage by indicator and year;
 each indicator's distribution by type and year; the zones with the most open problems.
 """
 
