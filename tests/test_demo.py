@@ -17,7 +17,7 @@ from pipelines.demo.generate import MANIFEST_NAME, README_NAME, generate_demo
 from pipelines.demo.zones import build_registry, build_series
 from schemas.catalogue import load_catalogue, load_reason_codes
 
-# Regions of domain.md, by GB/T 2260 province code (kept here, independent of the generator).
+# The East / Central / West regions, by GB/T 2260 province code (kept here, independent of the generator).
 EAST = {11, 12, 13, 21, 31, 32, 33, 35, 37, 44, 46}
 CENTRAL = {14, 22, 23, 34, 36, 41, 42, 43}
 WEST = {15, 45, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65}

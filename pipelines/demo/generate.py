@@ -2,7 +2,7 @@
 
 `generate_demo(raw_dir, seed)` writes the zone registry, the 2014 round (batch 1 and the supplementary
 batch 2) and the first batch of the 2015 round in the office's workbook template and as long CSVs, with
-the typical submission errors of domain.md injected on purpose. Every injection is recorded in
+the typical submission errors injected on purpose. Every injection is recorded in
 `demo_manifest.json` with the reason code the pipeline should produce. Zone names and values are
 invented; the composition of the registry (157 zones, 30 provinces, 76/55/26 by region, 77/51/23/6 by
 type, two special and three removed zones) matches the programme office's 2014 report. The same seed
