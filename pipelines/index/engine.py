@@ -380,7 +380,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     the usual mark for "this is text"; numbers are left alone."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if pd.api.types.is_string_dtype(safe[column].dtype):  # object (pandas 2) or str (pandas 3)
             text = safe[column].astype(str)
             risky = text.str.startswith(FORMULA_START) & pd.to_numeric(text, errors="coerce").isna()
             safe[column] = safe[column].where(~risky, "'" + text)
