@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := build/demo
 
-.PHONY: setup run demo test lint bench clean
+.PHONY: setup run demo test install-check lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: demo  ## ingest the demo submissions into build/demo/warehouse/sdz.duckdb
 
 test: setup  ## the whole test suite
 	$(BIN)/python -m pytest
+
+install-check:  ## `pip install .` into a fresh venv, then demo + run from outside the repository: every mart built
+	PYTHON=$(PYTHON) .ci/install-check
 
 bench: setup  ## national-scale benchmark (300 / 1,000 / 2,850 zones); results in build/bench/results.json
 	$(BIN)/python -m benchmarks.run_bench

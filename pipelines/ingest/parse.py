@@ -119,8 +119,10 @@ def parse_submissions(
     cells = _concat_cells(cell_tables, sources, plain_cells)
     warnings += _not_expected_warnings(files, cells, registry)
     file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)
+    # Text columns typed too: with no warning read they would stay `object`, not pandas 3's `str`.
     return ParsedSubmissions(files, cells, file_warnings.astype(
-        {"file_id": "int64", "round": "int64", "batch": "int64", "zone_code": "string"}))
+        {"file_id": "int64", "round": "int64", "batch": "int64", "zone_code": "string",
+         "flag": "str", "detail": "str"}))
 
 
 @dataclass

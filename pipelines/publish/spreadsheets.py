@@ -86,7 +86,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with every text column's fields passed through `csv_field`, ready for to_csv()."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if pd.api.types.is_string_dtype(safe[column].dtype):  # object (pandas 2) or str (pandas 3)
             safe[column] = safe[column].map(csv_field)
     return safe
 
