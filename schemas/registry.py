@@ -1,6 +1,7 @@
 """The pandera schema of the zone registry, `raw/reference/zones.csv` (README: "The zone registry").
 
-The registry is read as text so that every failure can be reported with the value as written.
+The registry is read as text so that every failure can be reported with the value as written;
+zone_type and type_evaluation are compared case-insensitively (`County`, `TRUE`).
 Each check is named after what the steward must fix; `pipelines.ingest.registry` turns failures into
 messages naming the row and column.
 """
@@ -44,7 +45,9 @@ def registry_schema() -> pa.DataFrameSchema:
             "province_code": pa.Column(
                 str, pa.Check(lambda s: s.isin(provinces), name="must be a GB/T 2260 province code (11 … 65)")
             ),
-            "zone_type": pa.Column(str, pa.Check(lambda s: s.isin(ZONE_TYPES), name=f"must be one of {ZONE_TYPES}")),
+            "zone_type": pa.Column(
+                str, pa.Check(lambda s: s.str.lower().isin(ZONE_TYPES), name=f"must be one of {ZONE_TYPES}")
+            ),
             "type_evaluation": pa.Column(
                 str, pa.Check(lambda s: s.str.lower().isin(["true", "false"]), name="must be true or false")
             ),

@@ -223,7 +223,7 @@ def test_run_with_invalid_registry(raw: Path) -> None:
     result = sdz("run", "--raw", raw, "--warehouse", warehouse, cwd=raw.parent)
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
-    assert "row 4" in message and "province_code" in message
+    assert "line 4" in message and "province_code" in message
     assert not warehouse.exists()
 
 

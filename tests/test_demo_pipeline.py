@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.definitions import build_definitions
@@ -144,17 +145,47 @@ def test_feedback_workbooks_for_every_zone_with_findings(demo_run, warehouse):
     assert written == zones_with_findings
 
 
-def test_parquet_exports_match_the_marts(demo_run, warehouse):
+def test_parquet_exports_hold_every_core_and_mart_table(demo_run, warehouse):
     settings, _ = demo_run
-    marts = [t for (t,) in warehouse.execute(
-        "select table_name from duckdb_tables() where schema_name = 'mart'").fetchall()]
-    for table in marts:
-        path = settings.output_dir / "parquet" / f"mart.{table}.parquet"
-        exported = warehouse.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
-        assert exported == warehouse.execute(f"select count(*) from mart.{table}").fetchone()[0], table
+    tables = [f"{s}.{t}" for s, t in warehouse.execute(
+        "select schema_name, table_name from duckdb_tables() where schema_name in ('core', 'mart')").fetchall()]
+    assert {f"{table}.parquet" for table in tables} == {p.name for p in (settings.output_dir / "parquet").iterdir()}
+    for table in tables:
+        path = settings.output_dir / "parquet" / f"{table}.parquet"
+        in_file = warehouse.execute(f"select * from read_parquet('{path}') order by all").fetchall()
+        assert in_file == warehouse.execute(f"select * from {table} order by all").fetchall(), table
 
 
-def test_a_second_run_gives_identical_tables(demo_run, tmp_path: Path, warehouse):
+def test_parquet_exports_resolve_revisions_to_files_alone(demo_run):
+    """An analyst with the Parquet files only finds the file of every revision and what each column means."""
+    settings, _ = demo_run
+    folder = settings.output_dir / "parquet"
+    with duckdb.connect() as con:  # no warehouse: the files alone
+        revisions, resolved = con.execute(
+            f"select count(*), count(files.path) from read_parquet('{folder / 'mart.revisions.parquet'}') revisions "
+            f"left join read_parquet('{folder / 'core.submission_files.parquet'}') files "
+            "on files.file_id = revisions.new_file_id").fetchone()
+    assert revisions > 0 and resolved == revisions
+    revisions_schema = pq.read_schema(folder / "mart.revisions.parquet")
+    files_schema = pq.read_schema(folder / "core.submission_files.parquet")
+    assert revisions_schema.metadata[b"table"] == b"mart.revisions"
+    assert b"core.submission_files" in revisions_schema.field("new_file_id").metadata[b"comment"]
+    assert b"raw/" in files_schema.metadata[b"comment"]
+
+
+def test_parquet_exports_carry_every_comment_of_the_warehouse(demo_run, warehouse):
+    settings, _ = demo_run
+    for schema_name, table_name, comment in warehouse.execute(
+            "select schema_name, table_name, comment from duckdb_tables() where schema_name in ('core', 'mart')"
+    ).fetchall():
+        schema = pq.read_schema(settings.output_dir / "parquet" / f"{schema_name}.{table_name}.parquet")
+        assert comment and schema.metadata[b"comment"].decode() == comment, table_name
+        columns = warehouse.execute("select column_name, comment from duckdb_columns() where schema_name = ? and "
+                                    "table_name = ? order by column_index", [schema_name, table_name]).fetchall()
+        assert [(field.name, field.metadata[b"comment"].decode()) for field in schema] == columns, table_name
+
+
+def test_a_second_run_gives_identical_tables_and_exports(demo_run, tmp_path: Path, warehouse):
     settings, _ = demo_run
     again = SdzSettings(raw_dir=settings.raw_dir, warehouse=str(tmp_path / "sdz.duckdb"))
     assert materialize_all(again).success
@@ -165,3 +196,5 @@ def test_a_second_run_gives_identical_tables(demo_run, tmp_path: Path, warehouse
             first_rows = warehouse.execute(f"select * from {table} order by all").fetchall()
             second_rows = second.execute(f"select * from {table} order by all").fetchall()
             assert first_rows == second_rows, table
+    for exported in (settings.output_dir / "parquet").iterdir():  # the exports too, to the byte
+        assert exported.read_bytes() == (again.output_dir / "parquet" / exported.name).read_bytes(), exported.name

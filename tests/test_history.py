@@ -398,7 +398,7 @@ def test_broken_registry_stops_the_run_and_leaves_the_warehouse(files, tmp_path:
     with pytest.raises(RunFailed) as failed:
         run_sdz(raw, output / first.warehouse.name)
     assert failed.value.exit_code == 2
-    assert "row 3" in str(failed.value) and "zone_code" in str(failed.value)
+    assert "line 3" in str(failed.value) and "zone_code" in str(failed.value)
     assert snapshot(output) == before
 
 
@@ -411,7 +411,7 @@ def test_broken_registry_writes_nothing_new(tmp_path: Path, run_sdz) -> None:
     with pytest.raises(RunFailed) as failed:
         run_sdz(raw, tmp_path / "out" / "sdz.duckdb")
     assert failed.value.exit_code == 2
-    assert "row 5" in str(failed.value) and "zone_type" in str(failed.value)
+    assert "line 5" in str(failed.value) and "zone_type" in str(failed.value)
     assert not (tmp_path / "out" / "sdz.duckdb").exists()
     assert not (tmp_path / "out" / "feedback").exists()
 

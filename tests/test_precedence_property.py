@@ -111,3 +111,36 @@ def test_precedence_follows_the_rules(rows: list[tuple]) -> None:
         "flags": {(cell_of[cell], flag) for cell, flag in zip(flags["source_cell"], flags["flag"], strict=True)},
     }
     assert actual == expected(frame, catalogue.jump_factor)
+
+
+# --- the flag rule as the README states it, case by case -----------------------------------------
+
+def jump_flags(rows: list[tuple]) -> set[tuple[int, int, int]]:
+    """(round, batch, year) of every suspicious_jump on indicator 1 of zone Z1, for the given cells."""
+    with duckdb.connect() as con:
+        flags = resolve_history(con, accepted_frame(rows)).flags
+    jumps = flags[flags["flag"] == "suspicious_jump"]
+    return set(zip(jumps["round"], jumps["batch"], jumps["year"], strict=True))
+
+
+def series(batch: tuple[int, int], values: dict[int, float]) -> list[tuple]:
+    return [(batch, "Z1", 1, year, value) for year, value in values.items()]
+
+
+def test_the_year_after_an_outlier_judged_with_it_is_flagged_too() -> None:
+    assert jump_flags(series((2014, 1), {2010: 1.0, 2011: 10.0, 2012: 1.0})) == {(2014, 1, 2011), (2014, 1, 2012)}
+
+
+def test_a_flag_keeps_its_verdict_when_a_later_batch_corrects_the_neighbour() -> None:
+    rows = series((2014, 1), {2010: 1.0, 2011: 10.0, 2012: 1.0}) + series((2014, 2), {2011: 1.0})
+    assert jump_flags(rows) == {(2014, 1, 2011), (2014, 1, 2012)}
+
+
+def test_an_outlier_of_a_later_batch_flags_itself_not_the_year_after_it() -> None:
+    rows = series((2014, 1), {2010: 1.0, 2011: 1.0, 2012: 1.0}) + series((2014, 2), {2011: 10.0})
+    assert jump_flags(rows) == {(2014, 2, 2011)}
+
+
+def test_a_year_judged_after_its_outlier_arrived_is_flagged() -> None:
+    rows = series((2014, 1), {2010: 1.0, 2011: 10.0}) + series((2014, 2), {2012: 1.0})
+    assert jump_flags(rows) == {(2014, 1, 2011), (2014, 2, 2012)}

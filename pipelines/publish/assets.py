@@ -38,9 +38,9 @@ def publish_definitions(warehouse_tables: Sequence[dg.AssetKey]) -> list[dg.Asse
 
     @dg.asset(group_name="publish", deps=[warehouse])
     def parquet_exports(settings: SdzSettings) -> dg.MaterializeResult:
-        """Every mart table as Parquet (parquet/mart.<table>.parquet beside the warehouse), for tools that do
-        not speak DuckDB."""
-        written = export_parquet(settings.warehouse_path, settings.output_dir / "parquet", schema="mart")
+        """Every core and mart table as Parquet (parquet/<schema>.<table>.parquet beside the warehouse), with the
+        table's and columns' comments, for tools that do not speak DuckDB."""
+        written = export_parquet(settings.warehouse_path, settings.output_dir / "parquet", schemas=["core", "mart"])
         return dg.MaterializeResult(metadata={"files": len(written), "folder": str(settings.output_dir / "parquet")})
 
     return [warehouse, feedback_workbooks, parquet_exports]

@@ -10,16 +10,19 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from schemas.core_tables import TableDefinition
 
 DUCKDB_MEMORY_LIMIT = "320MB"
+PARQUET_BATCH_ROWS = 131_072
 
 
 class WarehouseBusy(Exception):
@@ -102,20 +105,49 @@ def publish(build_path: Path, warehouse_path: Path) -> None:
     os.replace(build_path, warehouse_path)
 
 
-def export_parquet(warehouse_path: Path, folder: Path, schema: str) -> list[Path]:
-    """Write every table of a schema as `<folder>/<schema>.<table>.parquet`; returns the files."""
+def export_parquet(warehouse_path: Path, folder: Path, schemas: Sequence[str]) -> list[Path]:
+    """Write every table of the schemas as `<folder>/<schema>.<table>.parquet`; returns the files.
+
+    Each file carries the warehouse's comments, so that it can be read without the warehouse: the
+    table's in the file's key-value metadata (`table`, `comment`), each column's in its field's
+    metadata (`comment`). Rows are sorted by every column, so the same tables give the same bytes.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(f"{schema}.*.parquet"):
-        stale.unlink()
+    for schema in schemas:
+        for stale in folder.glob(f"{schema}.*.parquet"):
+            stale.unlink()
     written = []
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        tables = [row[0] for row in con.execute(
-            "select table_name from duckdb_tables() where schema_name = ? order by table_name", [schema]).fetchall()]
-        for table in tables:
+        tables = con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() where list_contains(?, schema_name) "
+            "order by schema_name, table_name", [list(schemas)]).fetchall()
+        for schema, table, comment in tables:
             path = folder / f"{schema}.{table}.parquet"
-            con.execute(f"copy {schema}.{table} to {quote_literal(str(path))} (format parquet)")
+            _write_commented_parquet(con, f"{schema}.{table}", comment, path)
             written.append(path)
     return written
+
+
+def _write_commented_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, comment: str | None, path: Path
+) -> None:
+    schema_name, table_name = table.split(".")
+    column_comments = dict(con.execute(
+        "select column_name, comment from duckdb_columns() where schema_name = ? and table_name = ?",
+        [schema_name, table_name]).fetchall())
+    # Streamed batch by batch: a core table need not fit in memory as one Arrow table.
+    reader = con.sql(f"select * from {table} order by all").to_arrow_reader(PARQUET_BATCH_ROWS)
+    schema = pa.schema(
+        [field.with_metadata(_comment_metadata(column_comments.get(field.name))) for field in reader.schema],
+        metadata={"table": table, **_comment_metadata(comment)},
+    )
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+
+
+def _comment_metadata(comment: str | None) -> dict[str, str]:
+    return {"comment": comment} if comment else {}
 
 
 @contextmanager
