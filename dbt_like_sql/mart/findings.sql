@@ -39,13 +39,18 @@
 --   - relationships: {column: code, to: core.reason_codes, field: code}
 --   - name: every_finding_once
 --     sql: >
---       select kind, count(*) from mart.findings group by kind
---       having count(*) <> case kind
---           when 'refused_file' then (select count(*) from core.submission_files where status = 'rejected')
---           when 'rejected' then (select count(*) from core.rejected_values
---                                 where reason in (select code from core.reason_codes where sent_to_zone))
---           else (select count(*) from core.value_flags
---                 where flag in (select code from core.reason_codes where sent_to_zone)) end
+--       with sent as (select code from core.reason_codes where sent_to_zone),
+--       expected as (
+--           select 'refused_file' as kind, count(*) as n from core.submission_files where status = 'rejected'
+--           union all
+--           select 'rejected', count(*) from core.rejected_values where reason in (select code from sent)
+--           union all
+--           select 'warning', count(*) from core.value_flags where flag in (select code from sent)
+--       )
+--       select e.kind, e.n, count(f.kind) as found
+--       from expected as e left join mart.findings as f using (kind)
+--       group by e.kind, e.n
+--       having count(f.kind) <> e.n
 with sent_codes as (
     select code
     from core.reason_codes
