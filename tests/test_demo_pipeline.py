@@ -15,6 +15,7 @@ from pipelines.demo.generate import generate_demo
 from pipelines.models.sql_models import discover_models
 from pipelines.runtime.runner import materialize_all
 from pipelines.runtime.settings import SQL_MODELS_DIR, SdzSettings
+from tests.test_feedback_routing import assert_every_finding_once, workbook_of
 
 FILE_REASONS = {"unsupported_file_type", "zone_not_identified", "no_data_sheet", "unreadable_file", "duplicate",
                 "bad_header"}
@@ -129,20 +130,24 @@ def test_sql_files_run_as_is_against_the_warehouse(warehouse):
         assert sorted(map(repr, as_written)) == sorted(map(repr, stored)), model.table
 
 
-def test_feedback_workbooks_for_every_zone_with_findings(demo_run, warehouse):
+def test_every_finding_is_in_exactly_one_feedback_workbook(demo_run, warehouse):
+    """For every round and batch, every rejected value, every warning other than `revised` and every file
+    refused whole is in exactly one workbook: the zone's, or the steward's list when no zone can be told."""
     settings, _ = demo_run
-    zones_with_findings = {
-        (r, b, z) for r, b, z in warehouse.execute(
-            "select round, batch, zone_code from core.rejected_values where zone_code in "
-            "(select zone_code from core.zones) union select round, batch, zone_code from core.value_flags "
-            "where flag <> 'revised'"
-        ).fetchall()
-    }
-    written = {
-        (int(p.parts[-3]), int(p.parts[-2].removeprefix("batch-")), p.stem)
-        for p in (settings.output_dir / "feedback").rglob("*.xlsx")
-    }
-    assert written == zones_with_findings
+    rows = assert_every_finding_once(settings.output_dir / "feedback", warehouse)
+    # zone 138395's CSV line 82 carries the mistyped code 138359: it is in 138395's workbook
+    line_82 = [key[2] for key in rows if key[3] == "2014/batch-1/河北省石家庄市演示六县_2014年第一批.csv"
+               and key[5] == "line 82"]
+    assert line_82 == ["138395"]
+    # a file refused whole reaches the zone its name gives, or the steward
+    assert workbook_of(rows, "2014/batch-1/福建省演示一市_2014年第一批.xlsx") == {"350872"}
+    assert workbook_of(rows, "2014/batch-1/实验区监测数据_2014年第一批.xlsx") == {"_steward"}
+    # a zone has a workbook exactly when the chase list says it has something to fix
+    status = dict(((r, b, z), s) for r, b, z, s in warehouse.execute(
+        "select round, batch, zone_code, status from mart.submission_status").fetchall())
+    workbooks = {key[:3] for key in rows}
+    assert {key for key, value in status.items() if value == "with_problems"} == {
+        key for key in workbooks if status.get(key) not in (None, "rejected")}
 
 
 def test_parquet_exports_hold_every_core_and_mart_table(demo_run, warehouse):

@@ -1,60 +1,38 @@
 -- description: >
---   The problems of each round's own submissions still open at its end, per zone the round
---   expects (zones with none are left out). A rejected value is open unless a later batch of the
---   same round supplied an accepted value for its zone, indicator and year; a warning is open when
---   it is on a value version still in force at the end of the round (mart.observations_as_of);
---   file-level warnings of the round stay open. Codes not sent to zones (core.reason_codes:
---   sent_to_zone false, i.e. revised) are left out. The monitoring report lists the zones with
---   the most.
+--   The findings of each round's own submissions still open at its end, per zone the round expects
+--   (zones with none are left out): the open rows of mart.findings, counted by the zone they were
+--   sent to. What is open is decided there, once (its is_open rule: a rejected value until a later
+--   batch of the round supplies its cell, never for a year the round does not collect; a warning
+--   while its value is in force; a refused file or file-level warning until the zone's next loaded
+--   file of the round). The monitoring report lists the zones with the most.
 -- columns:
 --   round: Round of the exercise
 --   zone_code: Zone expected in the round
 --   zone_name: Registered zone name
 --   zone_type: county, district, prefecture or township
---   open_rejected: Rejected values of the round not replaced by an accepted value of a later batch
---   open_warnings: Values in force with a warning of the round (indicator and year counted once)
---   file_warnings: File-level warnings of the round
---   open_total: open_rejected + open_warnings + file_warnings
+--   open_rejected: Open rejected values of the round
+--   open_warnings: Values with an open warning of the round (indicator and year counted once)
+--   file_warnings: Open file-level warnings of the round
+--   open_files: Open files of the round refused whole
+--   open_total: open_rejected + open_warnings + file_warnings + open_files
 -- tests:
 --   - unique: [round, zone_code]
---   - not_null: [round, zone_code, open_rejected, open_warnings, file_warnings, open_total]
+--   - not_null: [round, zone_code, open_rejected, open_warnings, file_warnings, open_files, open_total]
 --   - relationships: {column: zone_code, to: core.zones, field: zone_code}
 --   - name: only_zones_with_problems
 --     sql: select * from mart.open_problems where open_total <= 0
-with sent_codes as (
-    select code
-    from core.reason_codes
-    where sent_to_zone
-),
-
-open_rejections as (
-    select r.round, r.zone_code, count(*) as open_rejected
-    from core.rejected_values as r
-    where r.reason in (select code from sent_codes)
-        and not exists (
-            select 1
-            from core.observation_history as h
-            where h.zone_code = r.zone_code and h.indicator_id = r.indicator_id and h.year = r.year
-                and h.round = r.round and h.batch > r.batch
-        )
-    group by r.round, r.zone_code
-),
-
-open_warnings as (
-    select f.round, f.zone_code, count(distinct (f.indicator_id, f.year)) as open_warnings
-    from core.value_flags as f
-    inner join mart.observations_as_of as a
-        on a.round = f.round and a.zone_code = f.zone_code and a.indicator_id = f.indicator_id
-        and a.year = f.year and a.source_round = f.round and a.source_batch = f.batch
-    where f.flag in (select code from sent_codes)
-    group by f.round, f.zone_code
-),
-
-file_warnings as (
-    select round, zone_code, count(*) as file_warnings
-    from core.value_flags
-    where indicator_id is null and flag in (select code from sent_codes)
-    group by round, zone_code
+with open_findings as (
+    select
+        round,
+        feedback_zone as zone_code,
+        count(*) filter (where kind = 'rejected') as open_rejected,
+        count(distinct (indicator_id, year)) filter (where kind = 'warning' and indicator_id is not null)
+            as open_warnings,
+        count(*) filter (where kind = 'warning' and indicator_id is null) as file_warnings,
+        count(*) filter (where kind = 'refused_file') as open_files
+    from mart.findings
+    where is_open and feedback_zone is not null
+    group by round, feedback_zone
 ),
 
 counted as (
@@ -63,18 +41,16 @@ counted as (
         e.zone_code,
         e.zone_name,
         e.zone_type,
-        coalesce(r.open_rejected, 0) as open_rejected,
-        coalesce(w.open_warnings, 0) as open_warnings,
-        coalesce(f.file_warnings, 0) as file_warnings
+        o.open_rejected,
+        o.open_warnings,
+        o.file_warnings,
+        o.open_files
     from staging.expected_zones as e
-    left join open_rejections as r using (round, zone_code)
-    left join open_warnings as w using (round, zone_code)
-    left join file_warnings as f using (round, zone_code)
+    inner join open_findings as o using (round, zone_code)
 )
 
 select
     *,
-    open_rejected + open_warnings + file_warnings as open_total
+    open_rejected + open_warnings + file_warnings + open_files as open_total
 from counted
-where open_rejected + open_warnings + file_warnings > 0
 order by round, open_total desc, zone_code

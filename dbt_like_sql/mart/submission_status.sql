@@ -2,7 +2,9 @@
 --   The steward's chase list - for each round, batch and zone expected in that round, what the
 --   zone sent in that batch and what became of it. status is not_submitted (nothing from the zone
 --   in the batch), rejected (files or values arrived but none was accepted), with_problems (values
---   accepted, but some rejected or flagged) or clean.
+--   accepted, and the zone's feedback workbook of the batch lists findings: rows of mart.findings
+--   sent to it) or clean. A zone is with_problems exactly when it has a feedback workbook of the
+--   batch with values accepted; revised, which asks nothing of the zone, never makes it so.
 -- columns:
 --   round: Round of the exercise
 --   batch: Batch within the round
@@ -10,14 +12,15 @@
 --   zone_name: Registered zone name
 --   zone_type: county, district, prefecture or township
 --   status: not_submitted, rejected, with_problems or clean
---   files: Files of the batch attributed to the zone (a multi-zone CSV counts for each zone it holds)
+--   files: Files of the batch attributed to the zone (staging.file_zones, duplicates aside; a multi-zone CSV counts for each zone it holds)
 --   values_accepted: Value cells of the batch accepted for the zone (core.observation_history)
---   values_rejected: Value cells of the batch rejected for the zone (core.rejected_values)
---   values_flagged: Accepted value versions of the batch carrying at least one warning
---   file_warnings: File-level warnings of the batch (zone_name_mismatch, zone_not_expected)
+--   values_rejected: Rejected value cells of the batch sent to the zone (mart.findings)
+--   values_flagged: Accepted value versions of the batch with a warning sent to the zone (mart.findings)
+--   file_warnings: File-level warnings of the batch sent to the zone (zone_name_mismatch, zone_not_expected)
+--   findings: Findings of the batch sent to the zone - the rows of its feedback workbook (mart.findings)
 -- tests:
 --   - unique: [round, batch, zone_code]
---   - not_null: [round, batch, zone_code, status, files, values_accepted, values_rejected, values_flagged]
+--   - not_null: [round, batch, zone_code, status, files, values_accepted, values_rejected, values_flagged, findings]
 --   - accepted_values: {column: status, values: [not_submitted, rejected, with_problems, clean]}
 --   - relationships: {column: zone_code, to: core.zones, field: zone_code}
 with batches as (
@@ -32,11 +35,13 @@ expected_zones as (
 ),
 
 zone_files as (
-    select round, batch, zone_code, file_id from core.submission_files where zone_code is not null
+    select round, batch, zone_code, file_id
+    from staging.file_zones
+    where zone_code is not null and status <> 'duplicate'
     union
     select round, batch, zone_code, file_id from core.observation_history
     union
-    select round, batch, zone_code, file_id from core.rejected_values where zone_code is not null
+    select round, batch, feedback_zone, file_id from mart.findings where feedback_zone is not null
 ),
 
 files as (
@@ -51,20 +56,18 @@ accepted as (
     group by all
 ),
 
-rejected as (
-    select round, batch, zone_code, count(*) as values_rejected
-    from core.rejected_values
-    group by all
-),
-
-flagged as (
+sent as (
     select
         round,
         batch,
-        zone_code,
-        count(distinct (file_id, indicator_id, year)) filter (where indicator_id is not null) as values_flagged,
-        count(*) filter (where indicator_id is null) as file_warnings
-    from core.value_flags
+        feedback_zone as zone_code,
+        count(*) filter (where kind = 'rejected') as values_rejected,
+        count(distinct (file_id, indicator_id, year)) filter (where kind = 'warning' and indicator_id is not null)
+            as values_flagged,
+        count(*) filter (where kind = 'warning' and indicator_id is null) as file_warnings,
+        count(*) as findings
+    from mart.findings
+    where feedback_zone is not null
     group by all
 ),
 
@@ -77,14 +80,14 @@ counted as (
         e.zone_type,
         coalesce(f.files, 0) as files,
         coalesce(a.values_accepted, 0) as values_accepted,
-        coalesce(r.values_rejected, 0) as values_rejected,
-        coalesce(g.values_flagged, 0) as values_flagged,
-        coalesce(g.file_warnings, 0) as file_warnings
+        coalesce(s.values_rejected, 0) as values_rejected,
+        coalesce(s.values_flagged, 0) as values_flagged,
+        coalesce(s.file_warnings, 0) as file_warnings,
+        coalesce(s.findings, 0) as findings
     from expected_zones as e
     left join files as f using (round, batch, zone_code)
     left join accepted as a using (round, batch, zone_code)
-    left join rejected as r using (round, batch, zone_code)
-    left join flagged as g using (round, batch, zone_code)
+    left join sent as s using (round, batch, zone_code)
 )
 
 select
@@ -96,13 +99,14 @@ select
     case
         when files = 0 then 'not_submitted'
         when values_accepted = 0 then 'rejected'
-        when values_rejected > 0 or values_flagged > 0 or file_warnings > 0 then 'with_problems'
+        when findings > 0 then 'with_problems'
         else 'clean'
     end as status,
     files,
     values_accepted,
     values_rejected,
     values_flagged,
-    file_warnings
+    file_warnings,
+    findings
 from counted
 order by round, batch, zone_code

@@ -1,11 +1,12 @@
 """Per-zone feedback workbooks: what the office sends back before the supplementary batch.
 
-`feedback/<round>/batch-N/<zone_code>.xlsx` beside the warehouse, for each zone with a rejected
-value or a warning in that batch, read from the published warehouse. Codes not sent to zones
-(`sent_to_zone: false` in schemas/reason_codes.yaml, `core.reason_codes`: `revised`, the correction
-the office asked for) are left out; the warehouse and `mart.revisions` keep every one. Every cell is written as a
-value, never as a formula, whatever its text starts with; the same findings give the same bytes
-(`pipelines.publish.spreadsheets`).
+`feedback/<round>/batch-N/<zone_code>.xlsx` beside the warehouse, for each zone with a finding in
+that batch - a rejected value, a warning or a file refused whole - and `feedback/<round>/batch-N/_steward.xlsx`
+for the findings whose zone cannot be told, read from the published warehouse. Which findings there are
+and where each goes is `mart.findings` (SQL): every finding is in exactly one workbook; codes not sent
+to zones (`revised`) are not findings, the warehouse and `mart.revisions` keep them. Every cell is
+written as a value, never as a formula, whatever its text starts with; the same findings give the same
+bytes (`pipelines.publish.spreadsheets`).
 """
 
 from __future__ import annotations
@@ -37,42 +38,36 @@ HEADERS = [
 # Column widths in characters, in the order of HEADERS.
 WIDTHS = [38, 12, 9, 30, 7, 14, 12, 26, 30, 46, 30, 36]
 
+# The rows and their routing are mart.findings' (one row per finding, feedback_zone empty for the
+# steward's list): this module only renders them.
 FINDINGS_SQL = """
-with findings as (
-    select r.file_id, r.zone_code, r.indicator_id, r.year, r.raw_value, r.reason as code, 'rejected' as kind,
-           r.detail, r.source_sheet, r.source_cell, r.round, r.batch
-    from core.rejected_values r
-    union all
-    select f.file_id, f.zone_code, f.indicator_id, f.year, cast(h.value as varchar), f.flag, 'warning',
-           f.detail, h.source_sheet, f.source_cell, f.round, f.batch
-    from core.value_flags f
-    left join core.observation_history h
-      on h.file_id = f.file_id and h.source_cell = f.source_cell
-     and h.zone_code = f.zone_code and h.indicator_id = f.indicator_id and h.year = f.year
-)
-select findings.*, s.path, i.name_zh as indicator_name
-from findings
-join core.submission_files s using (file_id)
-left join core.indicators i using (indicator_id)
-where findings.zone_code in (select zone_code from core.zones)
-  -- what the zone is not asked to act on (a revision is the correction the office asked for) stays out
-  and findings.code in (select code from core.reason_codes where sent_to_zone)
-order by findings.round, findings.batch, findings.zone_code, s.path, findings.indicator_id nulls first,
-         findings.year nulls first, findings.source_cell, kind, code
+select f.*, i.name_zh as indicator_name
+from mart.findings as f
+left join core.indicators as i using (indicator_id)
+order by f.round, f.batch, f.feedback_zone nulls last, f.path, f.indicator_id nulls first, f.year nulls first,
+         f.source_cell, f.kind, f.code
 """
+STEWARD_LIST = "_steward.xlsx"
+KIND_LABELS = {"refused_file": "拒收文件 file refused", "rejected": "拒收 rejected", "warning": "提示 warning"}
 
 
 def write_feedback(warehouse_path: Path, output_dir: Path) -> list[Path]:
-    """Rewrite `output_dir/feedback/` from the warehouse; returns the workbooks written."""
+    """Rewrite `output_dir/feedback/` from the warehouse; returns the workbooks written: one per zone with
+    findings in a batch, and the batch's steward list (STEWARD_LIST) of the findings no zone can be told for."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         findings = con.execute(FINDINGS_SQL).df()
     feedback_dir = output_dir / "feedback"
     shutil.rmtree(feedback_dir, ignore_errors=True)
     written = []
-    for (round_year, batch, zone_code), rows in findings.groupby(["round", "batch", "zone_code"], sort=True):
-        path = feedback_dir / str(round_year) / f"batch-{batch}" / f"{zone_code}.xlsx"
+    findings["workbook"] = findings["feedback_zone"].fillna("")
+    for (round_year, batch, zone_code), rows in findings.groupby(["round", "batch", "workbook"], sort=True):
+        folder = feedback_dir / str(round_year) / f"batch-{batch}"
+        if zone_code:
+            path, title = folder / f"{zone_code}.xlsx", f"{zone_code} {round_year} batch-{batch}"
+        else:
+            path, title = folder / STEWARD_LIST, f"{round_year} batch-{batch}: 无法确定实验区 zone not known, to route"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(feedback_workbook(rows, f"{zone_code} {round_year} batch-{batch}"))
+        path.write_bytes(feedback_workbook(rows, title))
         written.append(path)
     return written
 
@@ -98,7 +93,7 @@ def feedback_workbook(rows: pd.DataFrame, title: str) -> bytes:
         values = [
             finding.path, finding.source_sheet, finding.source_cell, indicator,
             None if pd.isna(finding.year) else int(finding.year),
-            finding.raw_value, "拒收 rejected" if finding.kind == "rejected" else "提示 warning",
+            finding.raw_value, KIND_LABELS[finding.kind],
             reason.zh, reason.en, finding.detail, reason.action_zh, reason.action_en,
         ]
         for column, value in enumerate(values):

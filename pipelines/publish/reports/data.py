@@ -32,7 +32,8 @@ READS = {
     "distribution": """select indicator_id, year, group_kind, group_name, n, mean, median, q1, q3, min, max
                        from mart.indicator_summary_round where round = $r
                        order by indicator_id, year, group_kind, group_name""",
-    "open_problems": """select zone_code, zone_name, zone_type, open_rejected, open_warnings, file_warnings, open_total
+    "open_problems": """select zone_code, zone_name, zone_type, open_rejected, open_warnings, file_warnings, open_files,
+                               open_total
                         from mart.open_problems where round = $r order by open_total desc, zone_code""",
     "zones": """select zone_code, zone_name, zone_type, region, type_evaluation from staging.expected_zones
                 where round = $r order by zone_code""",

@@ -188,17 +188,19 @@ def _distribution_section(summary: pd.DataFrame, round_year: int, source: str) -
 
 def _problems_section(problems: pd.DataFrame, round_year: int, last_batch: int) -> Section:
     problems["type_label"] = problems["zone_type"].map(type_label)
-    source = (f"数据来源 Source: sdz warehouse, core.rejected_values, core.value_flags, core.observation_history as of "
-              f"round {round_year}")
-    rejected, warnings, files = (int(problems[c].sum()) for c in ("open_rejected", "open_warnings", "file_warnings"))
+    source = f"数据来源 Source: sdz warehouse, mart.open_problems (mart.findings: is_open), round {round_year}"
+    rejected, warnings, file_warnings, files = (
+        int(problems[c].sum()) for c in ("open_rejected", "open_warnings", "file_warnings", "open_files"))
+    # What is open is mart.findings' rule (its description): the report only counts.
     text = Paragraph(
-        f"第{last_batch}批后仍未解决的问题：{len(problems)} 个实验区共有 {rejected} 个拒收数值"
-        "未被后续批次的有效数值替代，"
-        f"{warnings} 个现行数值带有提示（不含“已修订”），{files} 个文件级提示。"
+        f"第{last_batch}批后仍未解决的问题：{len(problems)} 个实验区共有 {rejected} 个拒收数值、"
+        f"{warnings} 个带提示的数值（不含“已修订”）、{file_warnings} 个文件级提示和 {files} 个整体拒收的文件"
+        "仍待处理（是否待处理见 mart.findings 的 is_open 规则）。"
         f"下表列出问题最多的实验区（至多 {OPEN_PROBLEM_ROWS} 个）。",
-        f"Open after batch {last_batch}: {len(problems)} zones with {rejected} rejected values not since replaced by "
-        f"an accepted value, {warnings} values in force with a warning (revisions aside) and {files} file-level "
-        f"warnings. The table lists the zones with the most (up to {OPEN_PROBLEM_ROWS}).")
+        f"Open after batch {last_batch}: {len(problems)} zones with {rejected} rejected values, {warnings} values "
+        f"with a warning (revisions aside), {file_warnings} file-level warnings and {files} files refused whole "
+        f"(open as the is_open rule of mart.findings says). The table lists the zones with the most (up to "
+        f"{OPEN_PROBLEM_ROWS}).")
     return Section("五、待解决问题最多的实验区", "5 Zones with the most open problems", [
         text,
         Table("待解决问题 problems", "待解决问题最多的实验区", "Zones with the most open problems",
@@ -207,6 +209,7 @@ def _problems_section(problems: pd.DataFrame, round_year: int, last_batch: int) 
                Column("open_rejected", "未解决的拒收数值", "open rejected values", "int"),
                Column("open_warnings", "带提示的现行数值", "values in force with a warning", "int"),
                Column("file_warnings", "文件级提示", "file-level warnings", "int"),
+               Column("open_files", "整体拒收的文件", "files refused whole", "int"),
                Column("open_total", "合计", "total", "int")],
               problems.head(OPEN_PROBLEM_ROWS), source),
     ])
