@@ -114,6 +114,18 @@ def test_validate_file_rejected_whole(raw: Path) -> None:
     assert line_with(result.stdout, "nobody.xlsx", "zone_not_identified"), result.stdout
 
 
+def test_validate_lists_the_lines_of_a_csv_with_a_mistyped_zone_code(raw: Path) -> None:
+    # A CSV holding two zone codes once crashed `sdz validate` ("boolean value of NA is ambiguous").
+    rows = long_rows(HUALONG, plausible_values(1))
+    rows[3] = ("41O902", *rows[3][1:])
+    path = write_csv(batch_dir(raw) / "hualong.csv", rows)
+    result = sdz("validate", path.relative_to(raw.parent), cwd=raw.parent)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert line_with(result.stdout, "hualong.csv", "(several)", "79 values accepted, 1 rejected"), result.stdout
+    assert [(row["cell"], row["reason"]) for row in problem_rows(result.stdout)] == [("line 5", "unknown_zone")]
+
+
 def test_validate_missing_file(raw: Path) -> None:
     result = sdz("validate", batch_dir(raw) / "absent.xlsx", cwd=raw.parent)
     assert result.returncode == 2

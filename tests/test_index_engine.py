@@ -693,3 +693,54 @@ def test_index_output_csv_writes_formula_like_unit_names_as_text(tmp_path):
     assert "'=HYPERLINK(x)" in units and "'+b" in units
     assert "-3" in units  # a number stays a number
     assert not any(unit.startswith(("=", "+", "@")) for unit in units)
+
+
+def _hdi_csv(path: Path, rename: dict[str, str] | None = None, blank: list[tuple[str, str]] = ()) -> Path:
+    """The HDI reference data as the long CSV of `sdz index`, with indicators renamed and values blanked."""
+    long = _long(pd.read_csv(REFERENCE / "hdi_2021.csv"), "iso3", HDI_LEAVES, 2021)
+    long["indicator"] = long["indicator"].replace(rename or {})
+    for unit, indicator in blank:
+        long.loc[(long["unit"] == unit) & (long["indicator"] == indicator), "value"] = np.nan
+    _write_long(path, long)
+    return path
+
+
+def test_index_command_fails_on_a_method_indicator_the_data_lacks(tmp_path: Path, capsys) -> None:
+    # Data keyed Life_Expectancy against the method's life_expectancy once gave Afghanistan 0.4107
+    # (the HDI of education and income alone) with status 0 and no word.
+    data = _hdi_csv(tmp_path / "hdi.csv", rename={"life_expectancy": "Life_Expectancy"})
+    out = tmp_path / "scores.csv"
+    assert index_command(data, METHODS / "hdi_2021.yaml", out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "life_expectancy" in err and "Life_Expectancy, expected_schooling" in err
+    assert "did you mean 'Life_Expectancy' for 'life_expectancy'" in err
+    assert not out.exists()
+
+
+def test_index_command_reports_data_indicators_the_method_ignores(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "hdi.csv"
+    _hdi_csv(data)
+    data.write_text(data.read_text(encoding="utf-8") + "AFG,2021,population,40.1\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    assert index_command(data, METHODS / "hdi_2021.yaml", out) == 0
+    captured = capsys.readouterr()
+    assert "warning: data indicator(s) population are not in the method" in captured.err
+    assert "191 unit-years, 191 with a hdi score" in captured.out and "lack some indicator" not in captured.out
+    scores = pd.read_csv(out)
+    assert scores.query("unit == 'AFG' and node == 'hdi'")["score"].round(3).tolist() == [0.478]
+
+
+def test_index_command_says_how_many_units_the_half_weight_rule_touched(tmp_path: Path, capsys) -> None:
+    # Afghanistan without mean schooling keeps its education index from expected schooling (half of the
+    # group's weight); Angola with income alone has no HDI (a third of the weight).
+    data = _hdi_csv(tmp_path / "hdi.csv", blank=[("AFG", "mean_schooling"), ("AGO", "life_expectancy"),
+                                                 ("AGO", "expected_schooling"), ("AGO", "mean_schooling")])
+    out = tmp_path / "scores.csv"
+    assert index_command(data, METHODS / "hdi_2021.yaml", out) == 0
+    printed = capsys.readouterr().out
+    assert "191 unit-years, 190 with a hdi score" in printed
+    assert "2 of 191 unit-years (2 unit(s)) lack some indicator: 1 scored from the indicators present" in printed
+    assert "1 without a hdi score" in printed
+    hdi = pd.read_csv(out).query("node == 'hdi'").set_index("unit")["score"]
+    assert "AGO" not in hdi.index and "AFG" in hdi.index

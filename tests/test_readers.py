@@ -18,6 +18,7 @@ import pytest
 from pipelines.ingest.csv_reader import read_long_csv
 from pipelines.ingest.submission import FileRejected, ParsedFile, ZoneLookup
 from pipelines.ingest.workbook_reader import read_workbook
+from schemas.catalogue import load_reason_codes
 from tests.builders import (
     CHENGDU,
     CSV_HEADER,
@@ -408,3 +409,18 @@ def test_fields_beyond_the_header_are_refused_not_dropped(tmp_path: Path) -> Non
     assert refused.value.reason == "unreadable_file"
     assert "line 2" in refused.value.detail and "410902,1,2012,5,99" in refused.value.detail
 
+
+
+def test_unquoted_comma_in_a_note_is_answered_with_quote_the_note(tmp_path: Path) -> None:
+    # The advice matches the cause: the clerk is told to quote the note, not to save the CSV as .xlsx.
+    path = tmp_path / "note.csv"
+    path.write_text("zone_code,indicator,year,value,unit,note\n410902,1,2012,5,万元,\n"
+                    "410902,2,2012,7,%,估算值,待核实\n", encoding="utf-8")
+    refused = rejection(lambda: read_long_csv(path))
+    assert refused.reason == "unreadable_file"
+    chinese, _, english = refused.detail.partition(" / ")
+    assert "第 3 行" in chinese and "把备注用英文双引号括起来" in chinese
+    assert "line 3" in english and "quote the note" in english and "估算值,待核实" in english
+    assert ".xlsx" not in refused.detail
+    reason = load_reason_codes()["unreadable_file"]
+    assert ".xlsx" not in reason.action_zh + reason.action_en  # the generic advice does not contradict it

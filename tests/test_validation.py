@@ -4,10 +4,13 @@ between them hold every value-level reason code, checked in the warehouse's tabl
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipelines.ingest.registry import read_registry
 from pipelines.validate.check_files import validate_files
+from schemas.messages import load_messages
 from tests.builders import HUALONG, KUNSHAN, batch_dir, plausible_values, write_csv, write_registry, write_workbook
 
 SHEET = "监测数据"
@@ -179,3 +182,58 @@ def test_huge_indicator_number_is_rejected_not_fatal(tmp_path, run_sdz) -> None:
     assert run.rows("select source_cell, raw_value, reason from core.rejected_values") == [
         ("line 2", "5", "unknown_indicator")]
     assert run.scalar("select count(*) from core.observations") == 1
+
+
+# --- what the clerk reads (the detail, 说明) ---------------------------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_detail_is_in_chinese_with_english(run) -> None:
+    details = run.rows("select reason, detail from core.rejected_values")
+    assert details
+    for reason, detail in details:
+        chinese, separator, english = detail.partition(" / ")
+        assert separator and english and CHINESE.search(chinese), (reason, detail)
+
+
+@pytest.mark.parametrize("path, cell, detail", [
+    (CSV, "line 12", "数值 -5 小于零 / value -5 is below zero"),
+    (WORKBOOK, "H7", "数值 101 超过 100 % / value 101 is above 100 %"),
+    (WORKBOOK, "F8", "“abc”无法识别为数值 / 'abc' does not read as a number"),
+    (CSV, "line 2", "实验区代码 999999 不在名录中 / zone code 999999 is not in the registry"),
+    (CSV, "line 7", "计量单位“美元”无法精确换算为“万元” / unit 美元 has no exact conversion to 万元"),
+])
+def test_detail_reads_in_chinese_with_english(run, path, cell, detail) -> None:
+    assert run.scalar("""select r.detail from core.rejected_values r join core.submission_files using (file_id)
+                         where path = ? and source_cell = ?""", [path, cell]) == detail
+
+
+def test_numbers_print_as_written(tmp_path) -> None:
+    # 100.30000000000001 is how a binary float writes 100.3; 32000.0 is how DuckDB writes 32000.
+    raw = tmp_path / "raw"
+    registry = read_registry(write_registry(raw))
+    values = plausible_values(0)
+    values[2][2010] = 0.1 + 0.2 + 100
+    values[1] = {2009: 10000, 2010: 32000, 2011: 33000, 2012: 34000, 2013: 35000}
+    workbook = write_workbook(batch_dir(raw) / "kunshan.xlsx", values=values)
+    first = write_csv(batch_dir(raw) / "a.csv", [(HUALONG, 1, 2010, "1608", "万元", "")])
+    second = write_csv(batch_dir(raw) / "b.csv", [(HUALONG, 1, 2010, "1461", "万元", "")])
+    report = validate_files({workbook: 2014, first: 2014, second: 2014}, registry)
+    problems = {cell: (raw_value, detail) for cell, raw_value, detail
+                in report.problems[["source_cell", "raw_value", "detail"]].itertuples(index=False)}
+    assert problems["G7"] == ("100.3", "数值 100.3 超过 100 % / value 100.3 is above 100 %")
+    conflicts = report.problems[report.problems["reason"] == "conflicting_duplicate"]
+    assert sorted(conflicts["raw_value"]) == ["1461", "1608"]
+    assert set(conflicts["detail"]) == {"本批次中 410902 指标 1 2010 年有不同数值：1461, 1608 / "
+                                        "this batch gives 1461, 1608 for 410902 indicator 1 year 2010"}
+    jumps = report.warnings[report.warnings["flag"] == "suspicious_jump"]
+    assert list(jumps["detail"]) == ["2009 年：10000 → 2010 年：32000（×3.2） / 2009: 10000 -> 2010: 32000 (x3.2)"]
+
+
+def test_every_message_names_the_same_fields_in_chinese_and_english() -> None:
+    def fields(template: str) -> set[str]:
+        return set(re.findall(r"{(\w+)}", template))
+    for key, (chinese, english) in load_messages().items():
+        assert CHINESE.search(chinese), key
+        assert fields(chinese) - {"problems_zh"} == fields(english) - {"problems"}, key

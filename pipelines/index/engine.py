@@ -12,6 +12,7 @@ Public API
     read_long_csv(path)             read ``unit,year,indicator,value`` (UTF-8)
     compute_index(data, method, nodes)  long scores ``unit,year,node,score`` (of all nodes, or of those)
     sensitivity(data, method, runs) rank uncertainty under weight and normalisation changes
+    match_indicators(data, method)  which method indicators the data lacks, which data indicators it ignores
     index_command(data, method, out, sensitivity_runs)   the ``sdz index`` command (0 / 2)
 """
 
@@ -337,6 +338,65 @@ def _row_percentile(values: np.ndarray, counts: np.ndarray, q: float) -> np.ndar
 # The `sdz index` command
 # --------------------------------------------------------------------------------------------
 
+# Names listed in one message at most; a data set may carry hundreds of indicators.
+_NAMES_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class IndicatorMatch:
+    """How the data's indicator names meet the method's keys (compared exactly, as strings)."""
+
+    absent: tuple[str, ...]  # method indicators no row of the data names
+    unused: tuple[str, ...]  # data indicators the method does not use
+    data_names: tuple[str, ...]  # every indicator the data names, sorted
+
+    def close_matches(self) -> dict[str, str]:
+        """Absent method key → the data name equal to it but for case and surrounding space."""
+        by_folded = {name.casefold(): name for name in self.data_names}
+        return {key: by_folded[key.casefold()] for key in self.absent if key.casefold() in by_folded}
+
+    def absent_message(self) -> str:
+        """One line naming the indicators on both sides and any near miss."""
+        message = (f"data: the method's indicator(s) {_names(self.absent)} are not in the data, whose indicators are "
+                   f"{_names(self.data_names)}; names must match the method's keys exactly")
+        close = self.close_matches()
+        if close:
+            message += " (did you mean " + ", ".join(f"{found!r} for {key!r}" for key, found in close.items()) + "?)"
+        return message
+
+    def unused_message(self) -> str:
+        return f"data indicator(s) {_names(self.unused)} are not in the method and were ignored"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    return shown if len(names) <= _NAMES_SHOWN else f"{shown} … ({len(names)} in all)"
+
+
+def match_indicators(data: pd.DataFrame, method: Method) -> IndicatorMatch:
+    """Compare the data's indicator names with the method's keys (as `compute_index` does)."""
+    names = sorted({_indicator_name(name) for name in data["indicator"].dropna().unique()})
+    keys = set(method.indicators)
+    return IndicatorMatch(
+        absent=tuple(key for key in method.indicators if key not in names),
+        unused=tuple(name for name in names if name not in keys),
+        data_names=tuple(names),
+    )
+
+
+def incomplete_units_note(panel: _Panel, root_score: np.ndarray, root: str) -> str | None:
+    """What the half-of-the-weight rule did: how many unit-years lacked some indicator, how many of
+    them were scored from the indicators present and how many were left without a root score."""
+    incomplete = np.isnan(panel.values).any(axis=1)
+    if not incomplete.any():
+        return None
+    unscored = int((incomplete & np.isnan(root_score)).sum())
+    units = panel.rows.get_level_values("unit")[incomplete].nunique()
+    return (f"{int(incomplete.sum())} of {len(panel.rows)} unit-years ({units} unit(s)) lack some indicator: "
+            f"{int(incomplete.sum()) - unscored} scored from the indicators present (each group from the children "
+            f"carrying at least half of its weight), {unscored} without a {root} score")
+
+
 
 def read_long_csv(path: Path) -> pd.DataFrame:
     """Read a long CSV ``unit,year,indicator,value`` (UTF-8, BOM allowed; extra columns ignored).
@@ -377,8 +437,10 @@ def index_command(data: Path, method: Path, out: Path, sensitivity_runs: int = 0
     """Compute an index from a long CSV and a method file; write ``unit,year,node,score`` to ``out``.
 
     With ``sensitivity_runs > 0`` also writes ``<out stem>_sensitivity.csv`` beside ``out``.
-    Returns 0 on success; on a bad method file, bad data or an unwritable output prints one line
-    to stderr (no traceback) and returns 2.
+    Returns 0 on success; on a bad method file, bad data (a method indicator the data does not
+    name, among others) or an unwritable output prints one line to stderr (no traceback) and
+    returns 2. Data indicators the method does not use are reported on stderr; how many unit-years
+    lacked some indicator (the half-of-the-weight rule) on stdout.
     """
     out = Path(out)
     try:
@@ -386,7 +448,12 @@ def index_command(data: Path, method: Path, out: Path, sensitivity_runs: int = 0
             raise ValueError(f"--sensitivity-runs must be 0 or more, got {sensitivity_runs}")
         parsed = load_method(Path(method))
         frame = read_long_csv(Path(data))
-        scores = compute_index(frame, parsed)
+        match = match_indicators(frame, parsed)
+        if match.absent:
+            raise DataError(match.absent_message())
+        panel = _panel(frame, parsed)
+        evaluated = _evaluate(panel, parsed)
+        scores = _long(panel, evaluated, parsed)
         sens = sensitivity(frame, parsed, sensitivity_runs) if sensitivity_runs > 0 else None
         out.parent.mkdir(parents=True, exist_ok=True)
         csv_safe(scores).to_csv(out, index=False, encoding="utf-8")
@@ -398,4 +465,9 @@ def index_command(data: Path, method: Path, out: Path, sensitivity_runs: int = 0
     except OSError as exc:
         print(f"sdz index: error: {exc.filename or out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    if match.unused:
+        print(f"sdz index: warning: {match.unused_message()}", file=sys.stderr)
+    note = incomplete_units_note(panel, evaluated[parsed.root], parsed.root)
+    scored = int((~np.isnan(evaluated[parsed.root])).sum())
+    print(f"{out}: {len(panel.rows)} unit-years, {scored} with a {parsed.root} score" + (f"; {note}" if note else ""))
     return 0

@@ -21,6 +21,7 @@ from pyarrow import csv as pyarrow_csv
 
 from pipelines.ingest.submission import FileRejected, ParsedFile, arrow_frame
 from schemas.catalogue import normalise_text
+from schemas.messages import message, message_pair
 
 REQUIRED_HEADER = ["zone_code", "indicator", "year", "value"]
 OPTIONAL_HEADER = ["unit", "note"]
@@ -30,13 +31,13 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 def decode(data: bytes) -> tuple[str, str]:
     """The text of a CSV file and the encoding it was read with; FileRejected when neither fits."""
     if b"\x00" in data:
-        raise FileRejected("unreadable_file", "binary content (NUL bytes): not a text CSV")
+        raise FileRejected("unreadable_file", message("binary_csv"))
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise FileRejected("unreadable_file", "the text is neither UTF-8 nor GB18030/GBK")
+    raise FileRejected("unreadable_file", message("csv_encoding"))
 
 
 def first_lines(text: str, records: int) -> list[int]:
@@ -90,42 +91,53 @@ def _pandas_table(text: str) -> pd.DataFrame:
             # A trailing comma on every line must not turn the first column into an index.
             frame = pd.read_csv(io.StringIO(text), index_col=False, **options).fillna("")
     except pd.errors.EmptyDataError:
-        raise FileRejected("bad_header", "the file is empty") from None
+        raise FileRejected("bad_header", message("empty_csv")) from None
     except pd.errors.ParserError as error:
-        raise FileRejected("unreadable_file", f"not a well-formed CSV ({str(error).strip()[:200]})") from None
+        # Nearly always a note with an unquoted comma: say so, with the line, rather than pandas' words.
+        wider = _first_wider_record(text)
+        detail = message("csv_too_many_fields", **wider) if wider else message(
+            "csv_malformed", error=str(error).strip()[:200])
+        raise FileRejected("unreadable_file", detail) from None
     if caught:  # rows longer than the header: pandas drops the extra fields, so they must be empty
-        widest = max(len(row) for row in csv.reader(io.StringIO(text)))
-        every_field = pd.read_csv(io.StringIO(text), header=None, names=range(widest), **options).fillna("")
-        extra = every_field.iloc[1:, len(frame.columns):]
-        filled = extra.apply(lambda column: column.str.strip() != "").any(axis=1)
-        if filled.any():
-            record = int(filled.to_numpy().argmax()) + 1
-            raise FileRejected("unreadable_file", f"record {record} (line {first_lines(text, record)[-1]}) has more "
-                               f"fields than the header's {len(frame.columns)}: {','.join(every_field.iloc[record])!r}")
+        wider = _first_wider_record(text)
+        if wider:
+            raise FileRejected("unreadable_file", message("csv_too_many_fields", **wider))
     return frame
+
+
+def _first_wider_record(text: str) -> dict[str, object] | None:
+    """The line, header width and fields of the first record with filled fields beyond the header's."""
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    header = next(reader, [])
+    previous_end = reader.line_num
+    for row in reader:
+        if any(field.strip() for field in row[len(header):]):
+            return {"line": previous_end + 1, "columns": len(header), "fields": ",".join(row)}
+        previous_end = reader.line_num
+    return None
 
 
 def read_long_csv(path: Path) -> ParsedFile:
     """Read one long CSV into cells; raises FileRejected for undecodable text or a wrong header."""
     text, _encoding = decode(path.read_bytes())
     if not text.strip():
-        raise FileRejected("bad_header", "the file is empty")
+        raise FileRejected("bad_header", message("empty_csv"))
     frame = _text_table(text)
     header = [normalise_text(str(column)).lower() for column in frame.columns]
     missing = [column for column in REQUIRED_HEADER if column not in header]
     unknown = [column for column in header if column not in REQUIRED_HEADER + OPTIONAL_HEADER]
     if missing or unknown or len(set(header)) != len(header):
-        problems = []
+        problems = []  # (zh, en) of each
         if missing:
-            problems.append(f"missing {', '.join(missing)}")
+            problems.append(message_pair("csv_header_missing", columns=", ".join(missing)))
         if unknown:
-            problems.append(f"unknown {', '.join(repr(column) for column in unknown)}")
+            problems.append(message_pair("csv_header_unknown", columns=", ".join(repr(column) for column in unknown)))
         if len(set(header)) != len(header):
-            problems.append("repeated columns")
-        raise FileRejected(
-            "bad_header", f"header {','.join(map(str, frame.columns))!r}: {'; '.join(problems)}; "
-            f"expected {','.join(REQUIRED_HEADER)}[,{','.join(OPTIONAL_HEADER)}]"
-        )
+            problems.append(message_pair("csv_header_repeated"))
+        raise FileRejected("bad_header", message(
+            "csv_header", header=",".join(map(str, frame.columns)), problems_zh="；".join(zh for zh, _ in problems),
+            problems="; ".join(en for _, en in problems),
+            expected=f"{','.join(REQUIRED_HEADER)}[,{','.join(OPTIONAL_HEADER)}]"))
     frame.columns = header
     if "unit" not in frame.columns:
         frame["unit"] = ""

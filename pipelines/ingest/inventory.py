@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.runtime.limits import DEFAULT_MAX_FILE_BYTES
+from schemas.messages import message
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 CSV_SUFFIXES = {".csv"}
@@ -86,16 +87,16 @@ def entry_problem(path: Path, raw_dir: Path, max_file_bytes: int) -> tuple[str, 
     if path.is_symlink():
         target = Path(os.path.realpath(path))
         if not target.is_relative_to(Path(os.path.realpath(raw_dir))):
-            return "link_outside_raw", "a link to a place outside the raw folder is never followed"
+            return "link_outside_raw", message("link_outside_raw")
     try:
         status = path.stat()
     except OSError as error:
-        return "unreadable_file", f"cannot be read ({error.strerror})"
+        return "unreadable_file", message("cannot_read", error=error.strerror)
     if not stat.S_ISREG(status.st_mode):
-        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
-        return "not_a_file", f"{kind} named like a submission file"
+        key = "folder_named_like_a_file" if stat.S_ISDIR(status.st_mode) else "not_a_regular_file"
+        return "not_a_file", message(key)
     if status.st_size > max_file_bytes:
-        return "file_too_large", f"{status.st_size:,} bytes, above the limit of {max_file_bytes:,} (SDZ_MAX_FILE_BYTES)"
+        return "file_too_large", message("file_over_limit", size=f"{status.st_size:,}", limit=f"{max_file_bytes:,}")
     return None
 
 
@@ -142,10 +143,10 @@ def inventory_of(
             status, (reason, detail) = "rejected", problem
         elif fmt is None:
             status, reason = "rejected", "unsupported_file_type"
-            detail = f"{path.suffix or 'no extension'}: only .xlsx, .xlsm, .xls and .csv are read"
+            detail = message("unsupported_extension", extension=path.suffix) if path.suffix else message("no_extension")
         elif digest in first_by_hash:
             status, reason = "duplicate", "duplicate"
-            detail = f"byte-identical to {first_by_hash[digest]}"
+            detail = message("identical_to", path=first_by_hash[digest])
         else:
             first_by_hash[digest] = name
         records.append(

@@ -22,6 +22,7 @@ from pipelines.ingest.registry import expected_in_round
 from pipelines.ingest.submission import FileRejected, ParsedFile, ZoneLookup, arrow_frame
 from pipelines.ingest.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook_table
 from pipelines.validate.values import by_unique, normalised_codes
+from schemas.messages import message
 from schemas.observations import CELL_COLUMNS, cells_arrow_schema
 
 WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
@@ -68,7 +69,7 @@ def read_outcome(path: Path, file_format: str, zones: ZoneLookup, max_inflated_b
         return rejection
     except Exception as error:  # a reader bug must not stop the batch; record it on the file
         return FileRejected("unreadable_file",
-                            f"unexpected error while reading ({type(error).__name__}: {str(error)[:200]})")
+                            message("unexpected_read_error", error=f"{type(error).__name__}: {str(error)[:200]}"))
 
 
 def read_all(
@@ -196,7 +197,6 @@ def _not_expected_warnings(files: pd.DataFrame, cells: pd.DataFrame, registry: p
             warnings.append(
                 {"file_id": pair.file_id, "round": pair.round, "batch": pair.batch, "zone_code": pair.zone_code,
                  "flag": "zone_not_expected",
-                 "detail": f"zone {pair.zone_code} is not expected in round {round_year} "
-                 "(designated_year / removed_year of the registry)"}
+                 "detail": message("zone_not_expected", code=pair.zone_code, round=round_year)}
             )
     return warnings

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from schemas.catalogue import normalise_text
+from schemas.messages import number_text
 
 
 class FileRejected(Exception):
@@ -58,10 +59,10 @@ def arrow_frame(table: pa.Table) -> pd.DataFrame:
 
 
 def format_number(number: float) -> str:
-    """A number as a spreadsheet shows it: 15802.0 → '15802', 3.18 → '3.18'."""
+    """A number as a spreadsheet shows it: 15802.0 → '15802', 3.18 → '3.18', 79.29500000000001 → '79.295'."""
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))
-    return repr(number)
+    return number_text(number)
 
 
 def normalise_zone_code(value: object) -> str:

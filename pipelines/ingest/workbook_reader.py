@@ -26,6 +26,7 @@ from pipelines.ingest.submission import (
 )
 from pipelines.runtime.limits import DEFAULT_MAX_INFLATED_BYTES as DEFAULT_MAX_INFLATED
 from schemas.catalogue import load_catalogue, normalise_indicator_name, normalise_text
+from schemas.messages import message
 from schemas.observations import cells_arrow_schema
 from schemas.template import load_template
 
@@ -135,16 +136,17 @@ def identify_zone(rows: list[list], layout: DataSheetLayout, zones: ZoneLookup) 
     if code:
         code = normalise_zone_code(code)
         if code not in zones.names_by_code:
-            raise FileRejected("zone_not_identified", f"zone code {code!r} (实验区代码) is not in the registry")
+            raise FileRejected("zone_not_identified", message("zone_code_unknown", code=code))
         registered = zones.names_by_code[code]
         if name and normalise_text(name) != normalise_text(registered):
-            return code, [("zone_name_mismatch", f"实验区名称 {name!r} but the registry names {code} {registered!r}")]
+            differs = message("zone_name_differs", name=name, code=code, registered=registered)
+            return code, [("zone_name_mismatch", differs)]
         return code, []
     if name and normalise_text(name) in zones.codes_by_name:
         return zones.codes_by_name[normalise_text(name)], []
     if name:
-        raise FileRejected("zone_not_identified", f"no 实验区代码, and 实验区名称 {name!r} is not in the registry")
-    raise FileRejected("zone_not_identified", "neither 实验区代码 nor 实验区名称 is filled in above the header row")
+        raise FileRejected("zone_not_identified", message("zone_name_unknown", name=name))
+    raise FileRejected("zone_not_identified", message("zone_blank"))
 
 
 def formulas_without_value(path: Path, sheet_index: int) -> dict[str, str]:
@@ -190,17 +192,17 @@ def _sheet_part(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
 def check_archive(path: Path, max_inflated_bytes: int) -> None:
     """Refuse an .xlsx/.xlsm whose content would inflate beyond the limit (a zip bomb) before reading it."""
     if path.stat().st_size == 0:
-        raise FileRejected("unreadable_file", "the file is empty")
+        raise FileRejected("unreadable_file", message("empty_file"))
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return
     try:
         with zipfile.ZipFile(path) as archive:
             inflated = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise FileRejected("unreadable_file", f"not a valid .xlsx archive ({_short(error)})") from None
+        raise FileRejected("unreadable_file", message("not_an_xlsx_archive", error=_short(error))) from None
     if inflated > max_inflated_bytes:
-        raise FileRejected("inflated_too_large", f"its content inflates to {inflated:,} bytes, above the limit of "
-                                                 f"{max_inflated_bytes:,} (SDZ_MAX_INFLATED_BYTES)")
+        raise FileRejected("inflated_too_large", message("inflates_over_limit", size=f"{inflated:,}",
+                                                         limit=f"{max_inflated_bytes:,}"))
 
 
 def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
@@ -216,7 +218,7 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises several types for damaged files
-        raise FileRejected("unreadable_file", f"cannot be opened as a workbook ({_short(error)})") from None
+        raise FileRejected("unreadable_file", message("not_a_workbook", error=_short(error))) from None
     try:
         for sheet_index, metadata in enumerate(workbook.sheets_metadata):
             if metadata.typ != SheetTypeEnum.WorkSheet:
@@ -231,10 +233,10 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
     except FileRejected:
         raise
     except Exception as error:
-        raise FileRejected("unreadable_file", f"cannot be read ({_short(error)})") from None
+        raise FileRejected("unreadable_file", message("workbook_unreadable", error=_short(error))) from None
     finally:
         workbook.close()
-    raise FileRejected("no_data_sheet", "no sheet has a header row with 指标名称 and year columns (e.g. 2009)")
+    raise FileRejected("no_data_sheet", message("no_data_sheet"))
 
 
 def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, formulas: dict[str, str]) -> pa.Table:
@@ -256,7 +258,8 @@ def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, form
         seq_number = int(seq) if seq.isdigit() else None
         if seq_number in expected_names and normalise_indicator_name(name) != expected_names[seq_number]:
             row_reason = "indicator_name_mismatch"
-            row_detail = f"序号 {seq} is {catalogue.indicators[seq_number].name_zh!r}, the row names {name!r}"
+            expected = catalogue.indicators[seq_number].name_zh
+            row_detail = message("indicator_name_mismatch", number=seq, expected=expected, name=name)
         row_number = str(row_index + 1)
         for col, year, letters in year_columns:
             value = row[col] if col < width else ""
@@ -265,7 +268,7 @@ def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, form
             if formulas and ref in formulas:
                 value = formulas[ref]
                 reason = reason or "formula_without_value"
-                detail = detail or f"formula {value} has no computed value"
+                detail = detail or message("formula_without_value", formula=value)
             elif value is None or value == "":
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):

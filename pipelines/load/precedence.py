@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from schemas.catalogue import load_catalogue
+from schemas.messages import message_sql, number_sql
 
 KEY = "zone_code, indicator_id, year"
 FLAG_COLUMNS = ["zone_code", "indicator_id", "year", "round", "batch", "file_id", "flag", "detail", "source_cell"]
@@ -31,20 +32,22 @@ select h.* from staging_accepted h semi join staging_repeated_keys k on {REPEATE
 """
 
 # Within one (round, batch), the same key with different values: all of them are rejected.
-# Conflicting values are listed in ascending order.
+# Conflicting values are listed in ascending order, as written (79.295, not 79.29500000000001).
 CONFLICT_KEYS_SQL = f"""
 create or replace temp table staging_conflict_keys as
-select round, batch, {KEY}, array_to_string(list_sort(list_distinct(list(value))), ' / ') as all_values
+select round, batch, {KEY},
+       array_to_string(list_transform(list_sort(list_distinct(list(value))), lambda v: {number_sql("v")}), ', ')
+           as all_values
 from staging_repeated
 group by round, batch, {KEY}
 having min(value) <> max(value)
 """
 
-CONFLICTS_SQL = """
-select a.file_id, a.round, a.batch, a.zone_code, a.indicator_id, a.year, cast(a.value as varchar) as raw_value,
+CONFLICTS_SQL = f"""
+select a.file_id, a.round, a.batch, a.zone_code, a.indicator_id, a.year, {number_sql("a.value")} as raw_value,
        'conflicting_duplicate' as reason,
-       'this batch gives ' || k.all_values || ' for ' || a.zone_code || ' indicator ' || a.indicator_id
-           || ' year ' || a.year as detail,
+       {message_sql("conflicting_duplicate", values="k.all_values", code="a.zone_code", indicator="a.indicator_id",
+                    year="a.year")} as detail,
        a.source_sheet, a.source_cell, a.cell_order
 from staging_repeated a
 join staging_conflict_keys k
@@ -140,14 +143,15 @@ with prior as (  -- a key with an earlier version is a repeated key
 introduced as (select * from staging_versions where batch_seq = $batch_seq),
 revised as (
     select n.*, 'revised' as flag,
-           'was ' || p.value || ' from round ' || p.round || ' batch ' || p.batch || ', now ' || n.value as detail
+           {message_sql("revised", before=number_sql("p.value"), before_round="p.round", before_batch="p.batch",
+                        after=number_sql("n.value"))} as detail
     from introduced n join prior p using (zone_code, indicator_id, year)
     where p.value <> n.value
 ),
 jumps as (
     select n.*, 'suspicious_jump' as flag,
-           (n.year - 1) || ': ' || s.value || ' -> ' || n.year || ': ' || n.value
-               || ' (x' || round(n.value / s.value, 2) || ')' as detail
+           {message_sql("suspicious_jump", previous_year="n.year - 1", previous=number_sql("s.value"), year="n.year",
+                        value=number_sql("n.value"), ratio=number_sql("round(n.value / s.value, 2)"))} as detail
     from introduced n join {{state}} s
       on s.zone_code = n.zone_code and s.indicator_id = n.indicator_id and s.year = n.year - 1
     where s.value > 0 and n.value > 0
@@ -157,10 +161,10 @@ select zone_code, indicator_id, year, round, batch, file_id, flag, detail, sourc
 union all select zone_code, indicator_id, year, round, batch, file_id, flag, detail, source_cell from jumps
 """
 
-UNIT_ERRORS_SQL = """
+UNIT_ERRORS_SQL = f"""
 select v.zone_code, v.indicator_id, v.year, v.round, v.batch, v.file_id, 'possible_unit_error' as flag,
-       v.value || ' is x' || round(v.value / m.median_other, 4) || ' the median ' || m.median_other
-           || ' of the other years' as detail,
+       {message_sql("possible_unit_error", value=number_sql("v.value"), median=number_sql("m.median_other"),
+                    ratio=number_sql("round(v.value / m.median_other, 4)"))} as detail,
        v.source_cell
 from staging_unit_errors m join staging_versions v on v.cell_order = m.cell_order
 """

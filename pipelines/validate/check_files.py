@@ -71,7 +71,8 @@ def print_report(report: ValidationReport, console: Console) -> None:
     reasons = load_reason_codes()
     for file in report.files.itertuples(index=False):
         if file.status == "loaded":
-            console.print(f"{file.path}: zone {file.zone_code or '(several)'}, {int(file.values_accepted)} values "
+            zone = "(several)" if pd.isna(file.zone_code) else file.zone_code
+            console.print(f"{file.path}: zone {zone}, {int(file.values_accepted)} values "
                           f"accepted, {int(file.values_rejected)} rejected", soft_wrap=True)
         else:
             reason = reasons[file.reason]

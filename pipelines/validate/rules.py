@@ -23,7 +23,8 @@ from pipelines.validate.values import (
     parse_years,
     plain_numbers,
 )
-from schemas.catalogue import load_catalogue
+from schemas.catalogue import FIRST_YEAR, load_catalogue
+from schemas.messages import messages
 from schemas.observations import CELL_COLUMNS, NULL_REASONS, REASON_PRIORITY, TEXT, candidate_schema
 
 ACCEPTED_COLUMNS = ["file_id", "round", "batch", "zone_code", "indicator_id", "year", "value", "source_sheet",
@@ -186,17 +187,17 @@ def _details(candidates: pd.DataFrame, cells: pd.DataFrame, reasons: pd.Series) 
     unit_expected = candidates["indicator_id"].map(
         lambda i: catalogue.indicators[i].unit if i in catalogue.indicators else ""
     )
+    blank = "(blank)"
     text = {
-        "unknown_zone": "zone code " + cells["zone_code"].fillna("(blank)") + " is not in the registry",
-        "unknown_indicator": "indicator " + cells["indicator_raw"].fillna("(blank)") + " is not one of 1–16",
-        "year_out_of_range": "year " + cells["year_raw"].fillna("(blank)") + " is outside 2009–"
-        + (candidates["round"] - 1).astype(str) + " collected by round " + candidates["round"].astype(str),
-        "unit_mismatch": "unit " + cells["unit"].fillna("") + " has no exact conversion to "
-        + unit_expected.astype(str),
-        "not_a_number": "'" + cells["raw_value"].fillna("") + "' does not read as a number",
-        "negative_value": "value " + candidates["value"].astype(str) + " is below zero",
-        "out_of_range": "value " + candidates["value"].astype(str) + " is above "
-        + candidates["upper_limit"].astype(str) + " " + unit_expected.astype(str),
+        "unknown_zone": messages("unknown_zone", code=cells["zone_code"].fillna(blank)),
+        "unknown_indicator": messages("unknown_indicator", indicator=cells["indicator_raw"].fillna(blank)),
+        "year_out_of_range": messages("year_out_of_range", year=cells["year_raw"].fillna(blank), first=FIRST_YEAR,
+                                      last=candidates["round"] - 1, round=candidates["round"]),
+        "unit_mismatch": messages("unit_mismatch", unit=cells["unit"].fillna(""), expected=unit_expected),
+        "not_a_number": messages("not_a_number", raw=cells["raw_value"].fillna("")),
+        "negative_value": messages("negative_value", value=candidates["value"]),
+        "out_of_range": messages("out_of_range", value=candidates["value"], limit=candidates["upper_limit"],
+                                 unit=unit_expected),
     }
     detail = pd.Series(np.nan, index=reasons.index, dtype="object")
     for reason, sentence in text.items():
