@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.index.engine import DataError, compute_index, index_command, read_long_csv, sensitivity
+from pipelines.index.engine import DataError, compute_index, index_command, read_index_data, sensitivity
 from pipelines.index.method import Method, MethodError, load_method
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -636,7 +636,7 @@ def test_index_command_writes_sorted_scores_and_sensitivity(tmp_path: Path) -> N
     assert written[["unit", "year", "node"]].equals(
         written.sort_values(["unit", "year", "node"])[["unit", "year", "node"]].reset_index(drop=True)
     )
-    expected = compute_index(read_long_csv(source), load_method(METHODS / "default.yaml"))
+    expected = compute_index(read_index_data(source), load_method(METHODS / "default.yaml"))
     assert np.allclose(written["score"], expected["score"], rtol=1e-12)
 
     sens = pd.read_csv(tmp_path / "out" / "scores_sensitivity.csv", dtype={"unit": str})
@@ -675,7 +675,7 @@ def test_index_command_reports_bad_data(tmp_path: Path, capsys: pytest.CaptureFi
 def test_read_long_csv_keeps_codes_and_blank_values(tmp_path: Path) -> None:
     source = tmp_path / "data.csv"
     source.write_text("\ufeffunit,year,indicator,value,note\n0101,2012,07,,x\n0101,2013,7,2,\n", encoding="utf-8")
-    frame = read_long_csv(source)
+    frame = read_index_data(source)
     assert frame["unit"].tolist() == ["0101", "0101"]
     assert frame["year"].tolist() == [2012, 2013]
     assert math.isnan(frame["value"].iloc[0]) and frame["value"].iloc[1] == 2.0

@@ -9,7 +9,7 @@ the command line (``sdz index``), from an asset, or from a notebook alike.
 
 Public API
     DataError                       bad data (a ValueError with a one-line message)
-    read_long_csv(path)             read ``unit,year,indicator,value`` (UTF-8)
+    read_index_data(path)           read ``unit,year,indicator,value`` (UTF-8)
     compute_index(data, method, nodes)  long scores ``unit,year,node,score`` (of all nodes, or of those)
     sensitivity(data, method, runs) rank uncertainty under weight and normalisation changes
     match_indicators(data, method)  which method indicators the data lacks, which data indicators it ignores
@@ -398,7 +398,7 @@ def incomplete_units_note(panel: _Panel, root_score: np.ndarray, root: str) -> s
 
 
 
-def read_long_csv(path: Path) -> pd.DataFrame:
+def read_index_data(path: Path) -> pd.DataFrame:
     """Read a long CSV ``unit,year,indicator,value`` (UTF-8, BOM allowed; extra columns ignored).
 
     Units and indicators stay text (zone codes keep leading zeros), years become integers and
@@ -447,7 +447,7 @@ def index_command(data: Path, method: Path, out: Path, sensitivity_runs: int = 0
         if sensitivity_runs < 0:
             raise ValueError(f"--sensitivity-runs must be 0 or more, got {sensitivity_runs}")
         parsed = load_method(Path(method))
-        frame = read_long_csv(Path(data))
+        frame = read_index_data(Path(data))
         match = match_indicators(frame, parsed)
         if match.absent:
             raise DataError(match.absent_message())
