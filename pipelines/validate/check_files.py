@@ -57,7 +57,9 @@ def validate_files(
     problems = problems.merge(parsed.files[["file_id", "path"]], on="file_id")
     flags = resolved.flags
     sent = flags[flags["flag"].isin(reason_codes_sent_to_zones())]
-    warnings = pd.concat([parsed.file_warnings, sent], ignore_index=True)
+    # Only the non-empty parts are joined: an empty part would decide the columns' dtypes (pandas 2 warned of it).
+    found_warnings = [frame for frame in (parsed.file_warnings, sent) if len(frame)]
+    warnings = pd.concat(found_warnings, ignore_index=True) if found_warnings else parsed.file_warnings
     warnings = warnings.merge(parsed.files[["file_id", "path"]], on="file_id")
     files = parsed.files.assign(
         values_accepted=parsed.files["file_id"].map(accepted_per_file).fillna(0),
