@@ -17,7 +17,7 @@ from pipelines.runtime.settings import SQL_MODELS_DIR, SdzSettings
 
 FILE_REASONS = {"unsupported_file_type", "zone_not_identified", "no_data_sheet", "unreadable_file", "duplicate",
                 "bad_header"}
-FILE_FLAGS = {"zone_name_mismatch", "zone_not_expected"}
+FILE_FLAGS = {"zone_name_mismatch", "zone_not_expected", "extension_mismatch"}
 VALUE_FLAGS = {"revised", "suspicious_jump", "possible_unit_error"}
 
 
