@@ -19,7 +19,7 @@ from tests.test_feedback_routing import assert_every_finding_once, workbook_of
 
 FILE_REASONS = {"unsupported_file_type", "zone_not_identified", "no_data_sheet", "unreadable_file", "duplicate",
                 "bad_header"}
-FILE_FLAGS = {"zone_name_mismatch", "zone_not_expected"}
+FILE_FLAGS = {"zone_name_mismatch", "zone_not_expected", "extension_mismatch"}
 VALUE_FLAGS = {"revised", "suspicious_jump", "possible_unit_error"}
 
 

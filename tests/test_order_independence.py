@@ -29,7 +29,8 @@ def long_csv(rows: list[tuple]) -> str:
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two rounds, two batches, duplicates, conflicts, revisions and jumps across several files."""
+    """Two rounds, two batches, duplicates, conflicts, revisions and jumps across several files; copies
+    of a loaded file (one with a copy marker that sorts first), of a refused one and of an empty one."""
     raw = tmp_path_factory.mktemp("order") / "raw"
     (raw / "reference").mkdir(parents=True)
     (raw / "reference" / "zones.csv").write_text(REGISTRY, encoding="utf-8")
@@ -46,6 +47,12 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path = raw / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(long_csv(rows), encoding="utf-8")
+    copies = {"2014/batch-1/a (1).csv": "2014/batch-1/a.csv", "2014/batch-1/g.xls": "2014/batch-2/sub/e.csv",
+              "2015/batch-1/f - 副本.csv": "2015/batch-1/f.csv"}
+    for copy, original in copies.items():
+        (raw / copy).write_bytes((raw / original).read_bytes())
+    for empty in ("2014/batch-1/empty.csv", "2014/batch-2/empty (1).csv"):
+        (raw / empty).write_bytes(b"")
     return raw
 
 
@@ -69,7 +76,10 @@ def listing(raw: Path) -> list:
 
 def test_the_fixture_exercises_every_rule(raw: Path):
     built = build(raw, listing(raw))
-    assert set(built["files"]["status"]) == {"loaded", "duplicate"}
+    statuses = dict(zip(built["files"]["path"], built["files"]["status"], strict=True))
+    assert statuses["2014/batch-1/a.csv"] == statuses["2014/batch-2/sub/e.csv"] == "loaded"
+    assert statuses["2014/batch-1/a (1).csv"] == statuses["2015/batch-1/f - 副本.csv"] == "duplicate"
+    assert statuses["2014/batch-1/g.xls"] == statuses["2014/batch-1/empty.csv"] == "rejected"
     assert set(built["conflicts"]["reason"]) == {"conflicting_duplicate"}
     assert {"revised", "suspicious_jump"} <= set(built["flags"]["flag"])
 
@@ -91,7 +101,8 @@ def test_reading_in_parallel_gives_what_reading_in_turn_gives(raw: Path, tmp_pat
 
     registry = read_registry(raw / "reference" / "zones.csv")
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
-    files = [(raw / path, "csv") for path, *_ in list_submissions(raw)[["path"]].itertuples(index=False)]
+    files = [(raw / path, file_format) for path, file_format in list_submissions(raw)[["path", "file_format"]]
+             .itertuples(index=False) if (raw / path).stat().st_size and file_format == "csv"]
     files.append((tmp_path / "broken.xlsx", "workbook"))
     zones = ZoneLookup.from_registry(registry)
     in_turn = read_all(files, zones, 1 << 20, parallel_from=10_000)

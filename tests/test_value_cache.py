@@ -21,6 +21,7 @@ from pipelines.ingest.registry import read_registry
 from pipelines.load.precedence import resolve_history
 from pipelines.validate.value_cache import CacheChanged, ValueCache, parse_with_cache, validate_with_cache
 from tests.builders import (
+    CHENGDU,
     HUALONG,
     KUNSHAN,
     batch_dir,
@@ -36,8 +37,9 @@ LIMIT = 1 << 26
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two rounds and batches: workbooks and CSVs, gaps, bad values, a warning, a refused file,
-    conflicts, revisions and a byte-identical copy."""
+    """Two rounds and batches: workbooks and CSVs, gaps, bad values, warnings, refused files,
+    conflicts, revisions, a byte-identical copy, a copy of a refused file that loads under its new
+    name, two empty files and an .xlsx named .xls."""
     raw = tmp_path_factory.mktemp("cache") / "raw"
     write_registry(raw)
     first, second, next_round = batch_dir(raw, 2014, 1), batch_dir(raw, 2014, 2), batch_dir(raw, 2015, 1)
@@ -49,6 +51,11 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_csv(first / "broken.csv", [(1, 2)], header=("what", "ever"))
     (first / "copy.csv").write_bytes((first / "hualong.csv").read_bytes())
     write_csv(second / "kunshan-fix.csv", [(KUNSHAN, 4, 2011, 12.5, "%", ""), (KUNSHAN, 2, 2012, 99, "", "")])
+    (first / "kunshan-fix.xls").write_bytes((second / "kunshan-fix.csv").read_bytes())
+    (first / "empty.xlsx").write_bytes(b"")
+    (first / "empty (1).xlsx").write_bytes(b"")
+    write_workbook(first / "chengdu.xlsx", zone_code=CHENGDU, values=plausible_values(4))
+    (first / "chengdu.xlsx").rename(first / "chengdu.xls")
     write_csv(next_round / "hualong-2015.csv", long_rows(HUALONG, plausible_values(3, range(2010, 2015))))
     return raw
 
@@ -83,7 +90,10 @@ def assert_same(result: dict[str, pd.DataFrame], reference: dict[str, pd.DataFra
 def test_the_fixture_exercises_every_outcome(raw: Path):
     built = run(raw, None, None)
     assert set(built["files"]["status"]) == {"loaded", "rejected", "duplicate"}
-    assert {"zone_name_mismatch"} <= set(built["warnings"]["flag"])
+    assert {"zone_name_mismatch", "extension_mismatch"} <= set(built["warnings"]["flag"])
+    statuses = dict(zip(built["files"]["path"], built["files"]["status"], strict=True))
+    assert statuses["2014/batch-1/kunshan-fix.xls"] == statuses["2014/batch-1/empty (1).xlsx"] == "rejected"
+    assert statuses["2014/batch-2/kunshan-fix.csv"] == statuses["2014/batch-1/chengdu.xls"] == "loaded"
     assert {"not_a_number", "negative_value", "year_out_of_range"} <= set(built["rejected"]["reason"])
     assert len(built["conflicts"]) and built["counts"]["missing"][0] > 0
     assert "revised" in set(built["flags"]["flag"])

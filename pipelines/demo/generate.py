@@ -163,6 +163,9 @@ def _correction(ctx: Context, zone: Zone, kind: str, keys: list[tuple[int, int]]
     sub.tracked = set(keys)
     if kind in FILE_REASONS:
         sub.tracked = set()
+        if kind == "unreadable_file":  # saved again as .xlsx, but named .xls: read by its content, with a warning
+            sub.file_name = sub.file_name.removesuffix(".xlsx") + ".xls"
+            add_entry(sub, "xlsx_named_xls", "extension_mismatch")
         add_entry(sub, "resubmission", "loaded")
     if mode == "unfixed":
         for ind, year in keys:

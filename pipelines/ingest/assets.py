@@ -46,8 +46,8 @@ def zone_registry(settings: SdzSettings) -> pd.DataFrame:
 
 @dg.asset(group_name="ingest")
 def submission_inventory(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.Output[pd.DataFrame]:
-    """Every file under raw/<round>/batch-N/ with its hash; unsupported types, links out of raw/, oversized
-    files and byte-identical copies are settled here. New batch folders become partitions."""
+    """Every file under raw/<round>/batch-N/ with its hash; unsupported types, links out of raw/ and oversized
+    files are settled here (byte-identical copies when they are read). New batch folders become partitions."""
     add_batch_partitions(context.instance, [partition_key(f.round, f.batch) for f in batch_folders(settings.raw_path)])
     inventory = list_submissions(settings.raw_path, settings.max_file_bytes)
     return dg.Output(
@@ -61,7 +61,8 @@ def submission_inventory(context: dg.AssetExecutionContext, settings: SdzSetting
 def parsed_submissions(
     settings: SdzSettings, zone_registry: pd.DataFrame, submission_inventory: pd.DataFrame
 ) -> dg.Output[ParsedWithCache]:
-    """Value cells read from every workbook and CSV, with each file's outcome (loaded or rejected whole).
+    """Value cells read from every workbook and CSV, with each file's outcome (loaded, rejected whole, or
+    duplicate: a copy of a loaded file).
 
     A file whose bytes an earlier run read already (same round, same code and registry) is not read
     again: its outcome and validated values come from the cache beside the warehouse. The cache is

@@ -2,7 +2,11 @@
 
 Only files inside `<round>/batch-N/` folders are submissions. Names starting with `.` or `~$`
 (hidden files, Office lock files) are ignored; anything else is listed in `core.submission_files`.
-Nothing under raw/ is ever modified.
+Every other file under raw/ (raw/reference/ aside) is listed by `unrecognised_files`, with the
+folder it probably belongs in. Nothing under raw/ is ever modified.
+
+Which of byte-identical files is loaded is settled after reading (`settle_copies`): a copy of a
+loaded file is a duplicate, a copy of a refused file is read on its own.
 """
 
 from __future__ import annotations
@@ -17,12 +21,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.runtime.limits import DEFAULT_MAX_FILE_BYTES
-from schemas.messages import message
+from schemas.messages import message, messages
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 CSV_SUFFIXES = {".csv"}
 ROUND_PATTERN = re.compile(r"(19|20)\d\d")
 BATCH_PATTERN = re.compile(r"batch-(\d+)")
+REFERENCE_FOLDER = "reference"
+# The first bytes of a workbook say which reader opens it, whatever its name: an .xlsx/.xlsm is a
+# zip archive, an .xls an OLE compound file.
+WORKBOOK_SIGNATURES = {b"PK\x03\x04": ".xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": ".xls"}
+# What Windows, macOS, WeChat and browsers add to the name of a second copy of a file:
+# "x (1).xlsx", "x（2）.xlsx", "x - Copy.xlsx", "x - 副本.xlsx", "x_副本.xlsx", "x（副本）.xlsx", "x copy.xlsx",
+# "Copy of x.xlsx", "复件 x.xlsx".
+COPY_MARKER = re.compile(
+    r"(?:\s*[(（]\s*(?:\d{1,2}|副本|复件|copy)\s*[)）]|[\s_-]*(?:副本|复件)|[\s_-]+copy)(?:\s*[(（]?\d{1,2}[)）]?)?$"
+    r"|^(?:copy of\s|复件\s*)", re.IGNORECASE)
 
 INVENTORY_COLUMNS = ["file_id", "path", "sha256", "round", "batch", "file_format", "size_bytes", "status", "reason",
                      "detail"]
@@ -60,7 +74,7 @@ def batch_folders(raw_dir: Path) -> list[BatchFolder]:
 
 
 def file_format(path: Path) -> str | None:
-    """`workbook`, `csv`, or None for a type sdz does not read."""
+    """`workbook`, `csv`, or None for a type sdz does not read (by the name's extension)."""
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         return "workbook"
@@ -69,12 +83,28 @@ def file_format(path: Path) -> str | None:
     return None
 
 
-def sha256_of(path: Path) -> str:
+def workbook_signature(head: bytes) -> str | None:
+    """`.xlsx` (zip) or `.xls` (OLE) when the first bytes of a file are a workbook's, else None."""
+    for signature, kind in WORKBOOK_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    return None
+
+
+def sha256_of(path: Path) -> tuple[str, bytes]:
+    """The SHA-256 of a file's bytes and its first bytes (enough for `workbook_signature`)."""
     digest = hashlib.sha256()
+    head = b""
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
+            head = head or chunk[:8]
             digest.update(chunk)
-    return digest.hexdigest()
+    return digest.hexdigest(), head
+
+
+def is_copy_name(path: str) -> bool:
+    """Whether a file's name carries a copy marker such as ` (1)`, ` - Copy` or `_副本`."""
+    return bool(COPY_MARKER.search(Path(path).stem))
 
 
 def entry_problem(path: Path, raw_dir: Path, max_file_bytes: int) -> tuple[str, str] | None:
@@ -125,12 +155,12 @@ def inventory_of(
     """One row per (file, shown name, round, batch), ordered by round, batch and name (code-point order).
 
     `status` is already final for entries that cannot be read (`rejected`: unsupported type, not a
-    file, link out of raw/, too large) and for byte-identical copies (`duplicate`, naming the
-    loaded file in `detail`); the others are `pending` until parsed. `file_id` numbers the
-    entries in that order, starting at 1.
+    file, link out of raw/, too large); the others are `pending` until parsed, byte-identical copies
+    too (`settle_copies` decides which of them is loaded). `file_format` is the reader: a file named
+    .xlsx, .xlsm, .xls or .csv whose first bytes are a workbook's is a `workbook`, whatever its
+    extension says. `file_id` numbers the entries in that order, starting at 1.
     """
     rows = sorted(entries, key=lambda entry: (entry[2], entry[3], entry[1]))
-    first_by_hash: dict[str, str] = {}
     records = []
     for file_id, (path, name, round_year, batch) in enumerate(rows, start=1):
         fmt = file_format(path)
@@ -138,17 +168,13 @@ def inventory_of(
         status, reason, detail = "pending", None, None
         problem = entry_problem(path, raw_dir, max_file_bytes)
         if problem is None:
-            digest, size = sha256_of(path), path.stat().st_size
+            (digest, head), size = sha256_of(path), path.stat().st_size
+            fmt = "workbook" if fmt and workbook_signature(head) else fmt
         if problem:
             status, (reason, detail) = "rejected", problem
         elif fmt is None:
             status, reason = "rejected", "unsupported_file_type"
             detail = message("unsupported_extension", extension=path.suffix) if path.suffix else message("no_extension")
-        elif digest in first_by_hash:
-            status, reason = "duplicate", "duplicate"
-            detail = message("identical_to", path=first_by_hash[digest])
-        else:
-            first_by_hash[digest] = name
         records.append(
             {
                 "file_id": file_id,
@@ -164,3 +190,106 @@ def inventory_of(
             }
         )
     return pd.DataFrame.from_records(records, columns=INVENTORY_COLUMNS)
+
+
+def preference_order(files: pd.DataFrame) -> pd.Index:
+    """The index of `files` in the order in which byte-identical copies are preferred: by round and
+    batch, then a name without a copy marker (`is_copy_name`) before one with, then by path
+    (code-point order)."""
+    ranked = files[["round", "batch", "path"]].assign(is_copy=files["path"].map(is_copy_name))
+    return ranked.sort_values(["round", "batch", "is_copy", "path"], kind="stable").index
+
+
+def settle_copies(files: pd.DataFrame) -> pd.DataFrame:
+    """`files` (read ones, status `loaded` or `rejected`) with the copies of a loaded file made `duplicate`.
+
+    Of byte-identical files, the first loaded one in `preference_order` stays loaded; every copy after
+    it is a `duplicate` naming it in `detail`. A copy before it was refused on its own reading (say,
+    by its name's extension) and stays refused. As each file's reading depends on its bytes, round
+    and extension only, the outcome does not depend on the order in which files are listed.
+    """
+    ordered = files.loc[preference_order(files)]
+    position = pd.Series(range(len(ordered)), index=ordered.index, dtype="float64")
+    is_loaded = ordered["status"] == "loaded"
+    by_content = ordered["sha256"].to_numpy()
+    first_loaded = position.where(is_loaded).groupby(by_content).transform("min")
+    copies = ordered.index[position > first_loaded]
+    loaded_path = ordered["path"].where(is_loaded).groupby(by_content).transform("first")
+    settled = files.copy()
+    settled.loc[copies, "status"] = settled.loc[copies, "reason"] = "duplicate"
+    settled.loc[copies, "detail"] = messages("identical_to", path=loaded_path[copies])
+    settled.loc[copies, "zone_code"] = pd.NA
+    return settled
+
+
+UNRECOGNISED_COLUMNS = ["path", "reason", "suggestion"]
+CHINESE_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# Folder names that say which batch they hold: batch1, Batch_2, batch 3, 第一批, 第2批次, 首批, 补报, 2.
+BATCH_GUESSES = (
+    (re.compile(r"batch[\s_-]*0*(\d{1,2})", re.IGNORECASE), lambda match: int(match.group(1))),
+    (re.compile(r"第\s*([一二三四五六七八九十]|\d{1,2})\s*批次?"),
+     lambda match: CHINESE_NUMERALS.get(match.group(1)) or int(match.group(1))),
+    (re.compile(r"首批|初报|第一次"), lambda match: 1),
+    (re.compile(r"补报|补充|补交|补正|第二次"), lambda match: 2),
+    (re.compile(r"0*(\d)"), lambda match: int(match.group(1))),
+)
+NOT_A_SUBMISSION = "not under <round>/batch-N/"
+
+
+def guessed_batch(folder: str) -> int | None:
+    """The batch a wrongly named folder probably is (`batch1` → 1, `第二批` → 2, `补报` → 2), else None."""
+    for pattern, batch in BATCH_GUESSES:
+        match = pattern.fullmatch(folder.strip())
+        if match:
+            return batch(match)
+    return None
+
+
+def guessed_round(folder: str) -> int | None:
+    """The round a folder names: a year in its name (`2014`, `2014年`, `第2014轮`), else None."""
+    years = re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", folder)
+    return int(years[0]) if len(years) == 1 else None
+
+
+def unrecognised_files(raw_dir: Path) -> pd.DataFrame:
+    """Every file under raw_dir that is not read as a submission: not inside a `<round>/batch-N/` folder,
+    and neither under raw/reference/ nor hidden or an Office lock file. `reason` says why
+    (`not under <round>/batch-N/` and what is wrong); `suggestion` is the path it would have in the
+    batch folder its folders name (`2014/batch1/x.xlsx` → `2014/batch-1/x.xlsx`), empty when they do not
+    say. Ordered by path (code-point order)."""
+    batches = {folder.path for folder in batch_folders(raw_dir)}
+    rows = []
+    for current, folders, files in os.walk(raw_dir, followlinks=False) if raw_dir.is_dir() else []:
+        current_path = Path(current)
+        is_top = current_path == raw_dir
+        folders[:] = [name for name in folders if not is_ignored(name) and current_path / name not in batches
+                      and not (is_top and name == REFERENCE_FOLDER)]
+        for name in files:
+            if not is_ignored(name):
+                relative = (current_path / name).relative_to(raw_dir)
+                rows.append((relative.as_posix(), *why_not_a_submission(relative.parts)))
+    rows.sort()
+    return pd.DataFrame.from_records(rows, columns=UNRECOGNISED_COLUMNS).astype(
+        {"path": "str", "reason": "str", "suggestion": "string"})
+
+
+def why_not_a_submission(parts: tuple[str, ...]) -> tuple[str, str | None]:
+    """The reason a file at `parts` (relative to raw/, outside any batch folder) is not read, and the path
+    it would have in the batch folder its folders name, when they name one."""
+    if len(parts) == 1:
+        return f"{NOT_A_SUBMISSION}: directly in the raw folder", None
+    round_folder, rest = parts[0], parts[1:]
+    round_year = int(round_folder) if ROUND_PATTERN.fullmatch(round_folder) else guessed_round(round_folder)
+    if round_year is None:
+        return f"{NOT_A_SUBMISSION}: {round_folder!r} is not a round folder (a year such as 2014)", None
+    if len(rest) == 1:
+        return f"{NOT_A_SUBMISSION}: in the round folder {round_folder}/, not in one of its batch-N/ folders", None
+    batch_folder = rest[0]
+    batch = int(BATCH_PATTERN.fullmatch(batch_folder).group(1)) if BATCH_PATTERN.fullmatch(batch_folder) \
+        else guessed_batch(batch_folder)
+    if round_folder != str(round_year):
+        problem = f"{round_folder!r} is not a round folder (a year such as {round_year})"
+    else:
+        problem = f"{batch_folder!r} is not a batch folder (batch-N)"
+    suggestion = "/".join((str(round_year), f"batch-{batch}", *rest[1:])) if batch else None
+    return f"{NOT_A_SUBMISSION}: {problem}", suggestion

@@ -2,6 +2,10 @@
 
 A file that cannot be used at all (unreadable, no data sheet, zone not identified, bad CSV
 header) is rejected whole with its reason; any other problem is judged cell by cell later.
+
+What reading a file gives depends on its bytes, its round and its extension only (`reading_key`):
+files sharing a key are read once. Byte-identical copies are each read for what they are, then
+`settle_copies` keeps the preferred loaded one and makes the copies after it `duplicate`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.ingest.csv_reader import read_long_csv, read_long_csvs
+from pipelines.ingest.inventory import preference_order, settle_copies
 from pipelines.ingest.registry import expected_in_round
 from pipelines.ingest.submission import FileRejected, ParsedFile, ZoneLookup, arrow_frame
 from pipelines.ingest.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook_table
@@ -26,6 +31,8 @@ from schemas.messages import message
 from schemas.observations import CELL_COLUMNS, cells_arrow_schema
 
 WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
+# What reading a file decides about it (the value cache keeps them per reading key).
+OUTCOME_COLUMNS = ["status", "reason", "detail", "zone_code"]
 
 
 @dataclass
@@ -86,10 +93,55 @@ def read_all(
         return list(pool.map(read, paths, formats, chunksize=max(1, len(files) // (workers * 8))))
 
 
+def reading_key(sha256: str, round_year: int, path: str) -> str:
+    """What reading a file gives depends on: its bytes, its round (the years it collects) and its
+    extension (the reader, and whether it matches the content)."""
+    return f"{sha256}|{round_year}|{Path(path).suffix.lower()}"
+
+
+def reading_keys(files: pd.DataFrame) -> pd.Series:
+    """The reading key of each of `files`, by file_id."""
+    return pd.Series([reading_key(digest, round_year, path) for digest, round_year, path in zip(
+        files["sha256"], files["round"], files["path"], strict=True)], index=files["file_id"].to_numpy(), dtype=object)
+
+
 def parse_submissions(
-    inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int = DEFAULT_MAX_INFLATED
+    inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int = DEFAULT_MAX_INFLATED,
+    known: pd.DataFrame | None = None,
 ) -> ParsedSubmissions:
-    """Read the inventory's pending files in order; every other file keeps its status."""
+    """Read the inventory's pending files; every other file keeps its status. Copies of a loaded file
+    become `duplicate` (`settle_copies`); the cells and warnings are those of the loaded files.
+
+    `known` gives outcomes already known (OUTCOME_COLUMNS, indexed by reading key, as the value cache
+    holds them): files with such a key are not read, and their cells and warnings are not returned."""
+    pending = inventory[inventory["status"] == "pending"]
+    keys = reading_keys(pending)
+    unknown = pending[~keys.isin(known.index if known is not None else []).to_numpy()]
+    # Files sharing a key read the same: the preferred one is read, which is the one settle_copies keeps.
+    ordered = unknown.loc[preference_order(unknown)]
+    readers = ordered[~keys.loc[ordered["file_id"]].duplicated().to_numpy()]
+    read = read_files(inventory.drop(index=pending.index.difference(readers.index)), raw_dir, registry,
+                      max_inflated_bytes)
+    outcomes = read.files.loc[readers.index, OUTCOME_COLUMNS].set_axis(keys.loc[readers["file_id"]])
+    if known is not None:
+        # (missing text as None, as the reading gives it, not as the NaN of a Parquet column)
+        known = known[OUTCOME_COLUMNS].astype(object)
+        outcomes = pd.concat([outcomes, known.where(known.notna(), None).astype(outcomes.dtypes.to_dict())])
+    files = inventory.assign(zone_code=pd.Series(pd.NA, index=inventory.index, dtype="string"))
+    files.loc[pending.index, OUTCOME_COLUMNS] = outcomes.loc[keys].set_axis(pending.index)
+    files.loc[pending.index, OUTCOME_COLUMNS] = settle_copies(files.loc[pending.index])[OUTCOME_COLUMNS]
+    loaded = files.loc[files["status"] == "loaded", "file_id"]
+    cells = read.cells[read.cells["file_id"].isin(loaded)]
+    if len(cells) < len(read.cells):
+        cells = cells.assign(cell_order=np.arange(len(cells), dtype="int64")).reset_index(drop=True)
+    warnings = read.file_warnings[read.file_warnings["file_id"].isin(loaded)].reset_index(drop=True)
+    return ParsedSubmissions(files.astype({"zone_code": "string"}), cells, warnings)
+
+
+def read_files(
+    inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int
+) -> ParsedSubmissions:
+    """Read each of the inventory's pending files on its own: copies are not settled."""
     zones = ZoneLookup.from_registry(registry)
     files = inventory.copy()
     files["zone_code"] = pd.Series(pd.NA, index=files.index, dtype="string")

@@ -4,6 +4,8 @@ The data sheet is the first sheet with a header row holding `指标名称` and a
 (in that row, or in the row just below it for a two-level header). The zone is named above the
 header by `实验区代码` and `实验区名称`. Each indicator row (序号 1–16) gives one cell per year column.
 The labels are the template's (`schemas/template.yaml`); their positions are not required.
+A workbook is opened by its content, not its name: an .xlsx saved under an .xls name (or the
+reverse) is read, with an `extension_mismatch` warning.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+from pipelines.ingest.inventory import workbook_signature
 from pipelines.ingest.submission import (
     FileRejected,
     ParsedFile,
@@ -31,6 +34,7 @@ from schemas.observations import cells_arrow_schema
 from schemas.template import load_template
 
 YEAR_TEXT = re.compile(r"((?:19|20)\d\d)(?:\.0+)?年?(?:度)?")
+ZIP_SUFFIXES = (".xlsx", ".xlsm")
 
 
 @dataclass
@@ -149,12 +153,13 @@ def identify_zone(rows: list[list], layout: DataSheetLayout, zones: ZoneLookup) 
     raise FileRejected("zone_not_identified", message("zone_blank"))
 
 
-def formulas_without_value(path: Path, sheet_index: int) -> dict[str, str]:
-    """A1 reference → formula text, for formula cells of an .xlsx/.xlsm sheet with no cached value.
+def formulas_without_value(path: Path, sheet_index: int, kind: str) -> dict[str, str]:
+    """A1 reference → formula text, for formula cells of an .xlsx/.xlsm sheet (`kind` .xlsx) with no
+    cached value.
 
     calamine reads cached values only, so such a cell looks empty; the sheet's XML tells them apart.
     """
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if kind != ".xlsx":
         return {}
     with zipfile.ZipFile(path) as archive:
         sheet_xml = _sheet_part(archive, sheet_index)
@@ -189,11 +194,25 @@ def _sheet_part(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
     return None
 
 
-def check_archive(path: Path, max_inflated_bytes: int) -> None:
-    """Refuse an .xlsx/.xlsm whose content would inflate beyond the limit (a zip bomb) before reading it."""
+def workbook_kind(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """Which reader opens the workbook, `.xlsx` (for .xlsx and .xlsm) or `.xls`, and the warning when its
+    content says otherwise than its name. The content decides when it is a zip or OLE file; anything
+    else is left to the reader its name picks (which will refuse it)."""
+    with path.open("rb") as handle:
+        content = workbook_signature(handle.read(8))
+    suffix = path.suffix.lower()
+    named = ".xlsx" if suffix in ZIP_SUFFIXES else suffix
+    if content is None or content == named:
+        return named, []
+    return content, [("extension_mismatch", message("extension_mismatch", suffix=suffix, content=content))]
+
+
+def check_archive(path: Path, max_inflated_bytes: int, kind: str) -> None:
+    """Refuse an .xlsx/.xlsm (`kind` .xlsx) whose content would inflate beyond the limit (a zip bomb)
+    before reading it."""
     if path.stat().st_size == 0:
         raise FileRejected("unreadable_file", message("empty_file"))
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if kind != ".xlsx":
         return
     try:
         with zipfile.ZipFile(path) as archive:
@@ -214,9 +233,10 @@ def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAU
 def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
     """`read_workbook` with the cells as an Arrow table (`cells_arrow_schema`): a reading process
     sends it back as a few buffers, and the batch's tables become one frame once, not one per file."""
-    check_archive(path, max_inflated_bytes)
+    kind, warnings = workbook_kind(path)
+    check_archive(path, max_inflated_bytes, kind)
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = open_workbook(path, kind)
     except Exception as error:  # calamine raises several types for damaged files
         raise FileRejected("unreadable_file", message("not_a_workbook", error=_short(error))) from None
     try:
@@ -227,9 +247,9 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
             layout = find_layout(metadata.name, rows)
             if layout is None:
                 continue
-            zone_code, warnings = identify_zone(rows, layout, zones)
-            formulas = formulas_without_value(path, sheet_index)
-            return ParsedFile(zone_code, _value_cells(rows, layout, zone_code, formulas), warnings)
+            zone_code, zone_warnings = identify_zone(rows, layout, zones)
+            formulas = formulas_without_value(path, sheet_index, kind)
+            return ParsedFile(zone_code, _value_cells(rows, layout, zone_code, formulas), warnings + zone_warnings)
     except FileRejected:
         raise
     except Exception as error:
@@ -237,6 +257,15 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
     finally:
         workbook.close()
     raise FileRejected("no_data_sheet", message("no_data_sheet"))
+
+
+def open_workbook(path: Path, kind: str) -> CalamineWorkbook:
+    """The workbook opened by the reader of `kind`: calamine picks its reader by the name's extension, so
+    a file named otherwise is handed over as bytes (it then tells the format by content)."""
+    if kind == ".xlsx" and path.suffix.lower() in ZIP_SUFFIXES or kind == path.suffix.lower():
+        return CalamineWorkbook.from_path(str(path))
+    with path.open("rb") as handle:
+        return CalamineWorkbook.from_filelike(handle)
 
 
 def _value_cells(rows: list[list], layout: DataSheetLayout, zone_code: str, formulas: dict[str, str]) -> pa.Table:

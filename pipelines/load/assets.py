@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from pipelines.ingest.inventory import unrecognised_files
 from pipelines.ingest.parse import ParsedSubmissions
 from pipelines.load.core_tables import load_core_tables
 from pipelines.runtime.memory import release_unused_memory
@@ -52,7 +53,8 @@ def core_tables(
 ):
     """The core tables (schemas/core_tables.yaml), written into the warehouse being built (not yet published)."""
     with open_build(settings.build_path(context.run.run_id)) as con:
-        counts = load_core_tables(con, zone_registry, parsed_submissions, validated_values)
+        counts = load_core_tables(con, zone_registry, parsed_submissions, validated_values,
+                                  unrecognised_files(settings.raw_path))
         violations = {name: con.execute(violations_sql(CORE_TABLES[name])).fetchone() for name in counts}
     release_unused_memory()
     for name, rows in counts.items():

@@ -11,6 +11,7 @@ from dataclasses import asdict
 import duckdb
 import pandas as pd
 
+from pipelines.ingest.inventory import UNRECOGNISED_COLUMNS
 from pipelines.ingest.parse import ParsedSubmissions
 from pipelines.ingest.registry import expected_in_round
 from pipelines.load.precedence import resolve_history
@@ -80,9 +81,12 @@ FROM_DUCKDB = {
 
 
 def load_core_tables(
-    con: duckdb.DuckDBPyConnection, registry: pd.DataFrame, parsed: ParsedSubmissions, validated: ValidatedValues
+    con: duckdb.DuckDBPyConnection, registry: pd.DataFrame, parsed: ParsedSubmissions, validated: ValidatedValues,
+    unrecognised: pd.DataFrame | None = None,
 ) -> dict[str, int]:
-    """Resolve precedence, create every core table in `con` and fill it; returns each table's row count."""
+    """Resolve precedence, create every core table in `con` and fill it; returns each table's row count.
+
+    `unrecognised`: the files under raw/ not read as submissions (`inventory.unrecognised_files`)."""
     resolved = resolve_history(con, validated.accepted)
     rejected = validated.rejected
     if len(resolved.conflicts):
@@ -104,6 +108,8 @@ def load_core_tables(
         "core.zones": zones_table(registry),
         "core.indicators": indicators_table(),
         "core.submission_files": files,
+        "core.unrecognised_files": unrecognised if unrecognised is not None else
+        pd.DataFrame(columns=UNRECOGNISED_COLUMNS),
         "core.rejected_values": rejected,
         "core.value_flags": flags,
         "core.rounds": rounds,

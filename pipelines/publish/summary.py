@@ -2,7 +2,9 @@
 
 Per batch (mart.batch_summary): files loaded / rejected / duplicate, values accepted / rejected / flagged, and
 coverage (values in force after the batch over what the expected zones owe); then rejections by reason and flags by
-kind, with their Chinese and English names.
+kind, with their Chinese and English names; the files not loaded; and the files under raw/ not read as submissions
+(core.unrecognised_files), with where to move them. Such files do not fail the run: they are listed, and the run
+goes on with the files that are in batch folders.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ REFUSED_FILES_SQL = """
 select path, status, reason, detail from core.submission_files where status <> 'loaded' order by file_id
 """
 
+UNRECOGNISED_FILES_SQL = """
+select path, reason, suggestion from core.unrecognised_files order by path
+"""
+
 
 @dataclass
 class RunSummary:
@@ -43,6 +49,7 @@ class RunSummary:
     batches: pd.DataFrame
     reasons: pd.DataFrame
     refused_files: pd.DataFrame
+    unrecognised_files: pd.DataFrame
     feedback_workbooks: int = 0
 
 
@@ -50,11 +57,11 @@ def read_summary(warehouse_path: Path) -> RunSummary:
     """The summary of the published warehouse."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         return RunSummary(con.execute(BATCHES_SQL).df(), con.execute(REASONS_SQL).df(),
-                          con.execute(REFUSED_FILES_SQL).df())
+                          con.execute(REFUSED_FILES_SQL).df(), con.execute(UNRECOGNISED_FILES_SQL).df())
 
 
 def print_summary(summary: RunSummary, console: Console) -> None:
-    """Print the two summary tables."""
+    """Print the summary tables: batches, findings by reason, files not loaded, files not read."""
     batches = Table(title="Batches 批次", title_justify="left")
     headers = ["round", "batch", "files\nloaded", "files\nrejected", "files\ndupl.", "values\naccepted",
                "values\nrejected", "values\nflagged", "coverage\n%"]
@@ -78,5 +85,12 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         for row in summary.refused_files.itertuples(index=False):
             files.add_row(row.path, row.status, row.reason, "" if pd.isna(row.detail) else row.detail)
         console.print(files)
+    if len(summary.unrecognised_files):
+        unread = Table(title="Files not read 未读取的文件: not in a <round>/batch-N/ folder", title_justify="left")
+        for header in ("file", "reason", "move it to"):
+            unread.add_column(header, overflow="fold")
+        for row in summary.unrecognised_files.itertuples(index=False):
+            unread.add_row(row.path, row.reason, "" if pd.isna(row.suggestion) else row.suggestion)
+        console.print(unread)
     if summary.feedback_workbooks:
         console.print(f"Feedback workbooks written: {summary.feedback_workbooks}")

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.ingest.inventory import inventory_of
-from pipelines.ingest.parse import parse_submissions
+from pipelines.ingest.parse import read_files
 from pipelines.load.precedence import resolve_history
 from pipelines.runtime.limits import FileLimits
 from pipelines.validate.rules import validate_cells
@@ -44,10 +44,9 @@ def validate_files(
     # The steward names these files, so links are followed wherever they point.
     entries = [(path.resolve(), str(path), round_year, 1) for path, round_year in rounds.items()]
     inventory = inventory_of(entries, Path("/"), limits.max_file_bytes)
-    # Several files may share content here; a steward checking them wants each one checked.
-    duplicates = inventory["status"] == "duplicate"
-    inventory.loc[duplicates, ["status", "reason", "detail"]] = ["pending", None, None]
-    parsed = parse_submissions(inventory, Path.cwd(), registry, limits.max_inflated_bytes)
+    # Several files may share content here; a steward checking them wants each one checked, so
+    # copies are not settled as a run settles them.
+    parsed = read_files(inventory, Path.cwd(), registry, limits.max_inflated_bytes)
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
     with duckdb.connect() as con:
         resolved = resolve_history(con, validated.accepted)

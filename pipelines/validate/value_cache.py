@@ -12,7 +12,7 @@ a full read gives. The opened cache and its bookkeeping (`ParsedWithCache`) trav
 output to `validate_with_cache`, which validates the cells read, adds the cached files' values and
 stores what the files read gave.
 
-An entry is keyed by what the result depends on besides the code: the file's SHA-256, its round
+An entry is keyed by what the result depends on besides the code (`parse.reading_key`): the file's SHA-256, its round
 (the years a round collects) and its suffix (which reader). Everything else it depends on names
 the folder the entries live in, `<warehouse folder>/.cache/values/<version>/`: the source of
 the stages that read and validate (`pipelines/ingest/`, `pipelines/validate/`)
@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.ingest.parse import ParsedSubmissions, parse_submissions
+from pipelines.ingest.parse import OUTCOME_COLUMNS, ParsedSubmissions, parse_submissions, reading_keys
 from pipelines.ingest.submission import arrow_frame
 from pipelines.runtime.code_version import code_digest
 from pipelines.validate.rules import ValidatedValues, validate_cells
@@ -64,11 +64,6 @@ MAX_SEGMENTS = 8
 # What reading and validating a file runs: the readers, the value rules and the data definitions.
 READING_PACKAGES = ("pipelines.ingest", "pipelines.validate", "schemas")
 READING_LIBRARIES = ("python-calamine", "pandas", "pyarrow", "pandera", "numpy", "xlrd")
-
-
-def cache_key(sha256: str, round_year: int, path: str) -> str:
-    """The entry of a file's bytes, read as a submission of `round_year` by the reader its suffix picks."""
-    return f"{sha256}|{round_year}|{Path(path).suffix.lower()}"
 
 
 def code_version() -> str:
@@ -201,22 +196,21 @@ class ParsedWithCache(ParsedSubmissions):
 def parse_with_cache(
     inventory: pd.DataFrame, raw_dir: Path, registry: pd.DataFrame, max_inflated_bytes: int, cache: ValueCache | None
 ) -> ParsedWithCache:
-    """`parse_submissions`, reading only the pending files the cache does not hold.
+    """`parse_submissions`, reading only the pending files the cache does not hold (by reading key).
 
     The files from the cache get their outcome and warnings from it (their values, validated when
-    they were read, are added by `validate_with_cache`); every cell is numbered where a full read
-    would have put it."""
-    pending = inventory[inventory["status"] == "pending"]
-    keys = pd.Series([cache_key(digest, round_year, path) for digest, round_year, path in zip(
-        pending["sha256"], pending["round"], pending["path"], strict=True)], index=pending["file_id"].to_numpy(),
-        dtype=object)
+    they were read, are added by `validate_with_cache`); copies are settled over all files alike, and
+    every cell is numbered where a full read would have put it."""
+    keys = reading_keys(inventory[inventory["status"] == "pending"])
     hits = cache.lookup(list(keys), with_values=False) if cache else CachedFiles.empty()
-    cached = inventory["file_id"].isin(keys.index[keys.isin(hits.outcomes["key"])])
-    parsed = parse_submissions(inventory[~cached], raw_dir, registry, max_inflated_bytes)
-    cached_files = inventory.loc[cached, ["file_id", "round", "batch"]]
+    known = hits.outcomes.set_index("key")
+    parsed = parse_submissions(inventory, raw_dir, registry, max_inflated_bytes, known=known[OUTCOME_COLUMNS])
+    files = parsed.files
+    cached = files["file_id"].isin(keys.index[keys.isin(known.index)]) & (files["status"] != "duplicate")
+    cached_files = files.loc[cached, ["file_id", "round", "batch"]]
     cached_files["key"] = keys.loc[cached_files["file_id"]].to_numpy()
-    outcomes = hits.outcomes.set_index("key").loc[cached_files["key"]].set_axis(cached_files.index)
-    files, warnings = with_cached_outcomes(parsed, inventory, cached, outcomes)
+    outcomes = known.loc[cached_files["key"]].set_axis(cached_files.index)
+    warnings = with_cached_warnings(parsed.file_warnings, cached_files, outcomes)
     # Every loaded file's cells start where the cells of the loaded files before it end.
     cell_counts = pd.Series(0, index=files["file_id"].to_numpy())
     cell_counts.update(parsed.cells.groupby("file_id").size())
@@ -231,28 +225,19 @@ def parse_with_cache(
     return ParsedWithCache(files, cells, warnings, cache=cache, keys=keys, offsets=offsets, from_cache=cached_files)
 
 
-def with_cached_outcomes(
-    parsed: ParsedSubmissions, inventory: pd.DataFrame, from_cache: pd.Series, outcomes: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The file table and file warnings of `parsed` (the other files of `inventory`) with those of the
-    files `from_cache` put in (`outcomes`: their entries, on the inventory's index), as reading them gives."""
-    if not from_cache.any():
-        return parsed.files, parsed.file_warnings
-    cached = inventory[from_cache]
-    columns = ["status", "reason", "detail", "zone_code"]
-    files = pd.concat([parsed.files, cached.assign(**{name: outcomes[name] for name in columns})
-                      .astype(parsed.files.dtypes.to_dict())]).loc[inventory.index].set_axis(inventory.index)
+def with_cached_warnings(read: pd.DataFrame, cached_files: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The file-level warnings of the files read (`read`) and of those from the cache (`cached_files`,
+    with their entries `outcomes` on the same index), as reading every file gives them."""
     warnings = [
         {"file_id": file_id, "round": round_year, "batch": batch, "zone_code": zone_code, "flag": flag, "detail": text}
         for file_id, round_year, batch, zone_code, listed in zip(
-            cached["file_id"], cached["round"], cached["batch"], outcomes["zone_code"], outcomes["warnings"],
-            strict=True)
+            cached_files["file_id"], cached_files["round"], cached_files["batch"], outcomes["zone_code"],
+            outcomes["warnings"], strict=True)
         for flag, text in json.loads(listed)
     ]
     if not warnings:
-        return files, parsed.file_warnings
-    return files, pd.concat([parsed.file_warnings, pd.DataFrame(warnings).astype(
-        parsed.file_warnings.dtypes.to_dict())], ignore_index=True)
+        return read
+    return pd.concat([read, pd.DataFrame(warnings).astype(read.dtypes.to_dict())], ignore_index=True)
 
 
 def placed(values: pa.Table, files: pd.DataFrame, order: list[str]) -> pd.DataFrame:
@@ -297,6 +282,8 @@ def entries_of(parsed: ParsedWithCache, validated: ValidatedValues) -> CachedFil
                         & ~parsed.files["file_id"].isin(parsed.from_cache["file_id"])
                         & parsed.files["status"].isin(["loaded", "rejected"])]
     keys, offsets = parsed.keys, parsed.offsets
+    # Files sharing a key (copies refused alike) give one entry.
+    read = read[~keys.loc[read["file_id"]].duplicated().to_numpy()]
     cells = parsed.cells.groupby("file_id").size()
 
     def positioned(values: pd.DataFrame) -> pd.DataFrame:
