@@ -20,6 +20,7 @@ from pipelines.ingest import inventory
 from pipelines.ingest.inventory import list_submissions
 from pipelines.ingest.parse import parse_submissions
 from pipelines.ingest.registry import read_registry
+from schemas.messages import message
 from tests import builders
 from tests.test_cli import line_with, sdz
 
@@ -67,7 +68,7 @@ def test_a_workbook_named_xls_is_read_by_its_content_with_a_warning(resubmitted)
 def test_the_renamed_copy_repeats_the_loaded_file(resubmitted) -> None:
     assert resubmitted.rows("select status, reason, detail from core.submission_files "
                             "where path = '2014/batch-2/昆山市.xlsx'") == [
-        ("duplicate", "duplicate", "byte-identical to 2014/batch-1/昆山市.xls")]
+        ("duplicate", "duplicate", message("identical_to", path="2014/batch-1/昆山市.xls"))]
 
 
 def test_a_copy_of_a_refused_file_is_read_on_its_own(resubmitted) -> None:
@@ -107,7 +108,8 @@ def test_the_original_is_loaded_rather_than_its_copy(raw_dir: Path, copy: str) -
     assert copy < "kunshan.xlsx"  # code-point order alone would load the copy
     files = parsed_files(raw_dir)
     assert files["2014/batch-1/kunshan.xlsx"] == ("loaded", None, None)
-    assert files[f"2014/batch-1/{copy}"] == ("duplicate", "duplicate", "byte-identical to 2014/batch-1/kunshan.xlsx")
+    assert files[f"2014/batch-1/{copy}"] == ("duplicate", "duplicate",
+                                             message("identical_to", path="2014/batch-1/kunshan.xlsx"))
 
 
 def test_an_earlier_batch_wins_over_a_name_without_marker(raw_dir: Path) -> None:

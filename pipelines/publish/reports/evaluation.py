@@ -12,8 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelines.index.method import Method
-from pipelines.publish.reports import charts as charts
-from pipelines.publish.reports import data as data
+from pipelines.publish.reports import charts, data
 from pipelines.publish.reports.data import RoundInputs
 from pipelines.publish.reports.method_text import describe_method, method_table, node_name
 from pipelines.publish.reports.model import (

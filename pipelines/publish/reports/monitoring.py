@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.publish.reports import charts as charts
+from pipelines.publish.reports import charts
 from pipelines.publish.reports.data import RoundInputs
 from pipelines.publish.reports.model import (
     GROUP_LABELS,

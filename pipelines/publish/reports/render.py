@@ -26,8 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipelines.index.method import load_method
 from pipelines.index.zone_scores import method_digest
-from pipelines.publish.reports import cache as cache
-from pipelines.publish.reports import data as data
+from pipelines.publish.reports import cache, data
 from pipelines.publish.reports.evaluation import evaluation_report
 from pipelines.publish.reports.model import Paragraph, Report, Table
 from pipelines.publish.reports.monitoring import monitoring_report
