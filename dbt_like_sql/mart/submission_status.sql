@@ -16,7 +16,7 @@
 --   values_accepted: Value cells of the batch accepted for the zone (core.observation_history)
 --   values_rejected: Rejected value cells of the batch sent to the zone (mart.findings)
 --   values_flagged: Accepted value versions of the batch with a warning sent to the zone (mart.findings)
---   file_warnings: File-level warnings of the batch sent to the zone (zone_name_mismatch, zone_not_expected)
+--   file_warnings: File-level warnings of the batch sent to the zone (zone_name_mismatch, zone_not_expected, extension_mismatch)
 --   findings: Findings of the batch sent to the zone - the rows of its feedback workbook (mart.findings)
 -- tests:
 --   - unique: [round, batch, zone_code]
