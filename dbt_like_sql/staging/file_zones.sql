@@ -35,11 +35,21 @@ declared as (
     inner join core.zones as z using (zone_code)
 ),
 
+undeclared as (
+    select file_id from files
+    where file_id not in (select file_id from declared)
+),
+
 line_zones as (
-    select file_id, zone_code from core.observation_history
+    -- only read for the files that name no registered zone themselves (a multi-zone CSV, a zone
+    -- code the registry lacks): every other file is told by its own zone, and the history is long
+    select h.file_id, h.zone_code
+    from core.observation_history as h
+    semi join undeclared using (file_id)
     union
     select r.file_id, r.zone_code
     from core.rejected_values as r
+    semi join undeclared using (file_id)
     inner join core.zones as z using (zone_code)
 ),
 
@@ -54,8 +64,8 @@ unnamed as (
     -- only a file whose lines name no registered zone is told by its name
     select f.file_id, f.file_name
     from files as f
-    where f.file_id not in (select file_id from declared)
-        and f.file_id not in (select file_id from line_zones)
+    semi join undeclared using (file_id)
+    where f.file_id not in (select file_id from line_zones)
 ),
 
 name_tokens as (
