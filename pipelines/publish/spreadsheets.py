@@ -12,6 +12,9 @@ Text a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) is 
 Same content, same bytes: `new_workbook` (XlsxWriter, in memory; feedback and reports) and
 `reproducible_bytes` (openpyxl; the demo) fix the document times and zip entry times.
 Parquet exports hold typed columns and need neither.
+
+Every workbook prints on A4 (`print_on_a4`, one set of `PRINT_SETTINGS` for XlsxWriter and openpyxl
+sheets): fitted to the page's width, header rows repeated on every page, page numbers in the footer.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 from openpyxl.xml.functions import tostring
 from xlsxwriter.worksheet import Worksheet as XlsxWriterSheet
@@ -103,6 +108,48 @@ def set_width(sheet: XlsxWriterSheet, column: int, characters: float) -> None:
     # set_column() adds Excel's cell padding (13 -> 13.71); pixels of 7 per Calibri-11 digit store
     # exactly `characters`.
     sheet.set_column_pixels(column, column, characters * 7)
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """How a sheet prints: paper, margins in inches, and the footer (`&P` page, `&N` pages)."""
+
+    paper: int = 9  # A4 in the paper codes of Excel, XlsxWriter and openpyxl
+    left: float = 0.4
+    right: float = 0.4
+    top: float = 0.5
+    bottom: float = 0.6
+    footer: str = "&C&P / &N"
+
+
+PRINT_SETTINGS = PrintSettings()
+
+
+def print_on_a4(sheet: XlsxWriterSheet | OpenpyxlSheet, *, landscape: bool,
+                header_rows: tuple[int, int] | None) -> None:
+    """Print set-up of a sheet (XlsxWriter or openpyxl): A4, portrait or `landscape`, fitted to one page
+    wide and as many pages tall as it takes, with rows `header_rows` (first, last; 0-based, inclusive)
+    repeated at the top of every page."""
+    settings = PRINT_SETTINGS
+    if isinstance(sheet, XlsxWriterSheet):
+        sheet.set_paper(settings.paper)
+        if landscape:
+            sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(settings.left, settings.right, settings.top, settings.bottom)
+        sheet.set_footer(settings.footer)
+        if header_rows:
+            sheet.repeat_rows(*header_rows)
+        return
+    sheet.page_setup.paperSize = settings.paper
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.page_margins = PageMargins(left=settings.left, right=settings.right, top=settings.top,
+                                     bottom=settings.bottom)
+    sheet.oddFooter.center.text = settings.footer.removeprefix("&C")
+    if header_rows:
+        sheet.print_title_rows = f"{header_rows[0] + 1}:{header_rows[1] + 1}"
 
 
 def _fixed_zip(payload: bytes, replace: dict[str, bytes], when: datetime) -> bytes:
