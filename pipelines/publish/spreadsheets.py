@@ -20,8 +20,11 @@ sheets): fitted to the page's width, header rows repeated on every page, page nu
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +50,12 @@ WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to
                     "strings_to_urls": False}
 # Header cells: Chinese and English on two lines on a light blue fill.
 HEADER_FORMAT = {"bg_color": "#DDEBF7", "pattern": 1, "valign": "top", "text_wrap": True}
+# Body cells of long text: wrapped within the column, so that nothing is cut off at the page's edge.
+WRAPPED_FORMAT = {"valign": "top", "text_wrap": True}
+# Points per line of text: Excel's default row (Calibri 11) and what LibreOffice needs for a CJK line.
+LINE_HEIGHT = 15
+# Width of a full-width (CJK) character in digit widths, the unit of column widths.
+WIDE_CHARACTER = 2
 
 
 def cell_text(value: object) -> str:
@@ -150,6 +159,22 @@ def print_on_a4(sheet: XlsxWriterSheet | OpenpyxlSheet, *, landscape: bool,
     sheet.oddFooter.center.text = settings.footer.removeprefix("&C")
     if header_rows:
         sheet.print_title_rows = f"{header_rows[0] + 1}:{header_rows[1] + 1}"
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines `text` takes when wrapped in a column `width` characters wide (a Chinese character
+    counts as WIDE_CHARACTER; one character of each line is kept for the padding and word breaks)."""
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(sum(WIDE_CHARACTER if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+                                / usable)) for line in text.split("\n"))
+
+
+def row_height(cells: Iterable[tuple[object, float]]) -> float:
+    """The height in points that shows every (value, column width) of a row wrapped in full.
+
+    Set explicitly: neither Excel nor LibreOffice grows a row for wrapped text on its own when it opens a
+    file, so a two-line header would overlap the row below it when printed."""
+    return LINE_HEIGHT * max((text_lines(cell_text(value), width) for value, width in cells), default=1)
 
 
 def _fixed_zip(payload: bytes, replace: dict[str, bytes], when: datetime) -> bytes:
