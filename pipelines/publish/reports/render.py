@@ -49,8 +49,9 @@ NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "g
 WIDTHS = {"text": 30, "note": 60}
 DEFAULT_WIDTH = 13
 ABOUT_WIDTH = 100
-# Widest table (in characters) that prints on A4 portrait at about full size; wider ones print landscape.
-PORTRAIT_WIDTH = 100
+# Widest table (in characters) printed portrait, scaled to the page's width (to about 80 %): long tables
+# fit almost twice the rows on a portrait page. Wider ones print landscape, where they shrink less.
+PORTRAIT_WIDTH = 130
 HEADER_ROWS = (4, 5)
 
 
@@ -204,6 +205,7 @@ class _Styles:
         self.header_bold = workbook.add_format({**HEADER_FORMAT, "bold": True})
         self.header = workbook.add_format(HEADER_FORMAT)
         self.wrapped = workbook.add_format(WRAPPED_FORMAT)
+        self.bold_wrapped = workbook.add_format({**WRAPPED_FORMAT, "bold": True})
         self.number = {kind: workbook.add_format({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
 
 
@@ -215,9 +217,15 @@ def _table_sheet(sheet: Worksheet, table: Table, styles: _Styles) -> None:
         set_width(sheet, column, width)
     sheet.freeze_panes(HEADER_ROWS[1] + 1, 0)
     print_on_a4(sheet, landscape=sum(widths) > PORTRAIT_WIDTH, header_rows=HEADER_ROWS)
-    write_text(sheet, 0, 0, f"表{table.number} {table.title_zh}", styles.bold)
-    write_text(sheet, 1, 0, f"Table {table.number} {table.title_en}")
-    write_text(sheet, 2, 0, table.source)
+    # Titles and source span the table, wrapped: text running past its last column would widen the
+    # printed area and shrink the whole table to fit it.
+    titles = [(f"表{table.number} {table.title_zh}", styles.bold_wrapped),
+              (f"Table {table.number} {table.title_en}", styles.wrapped), (table.source, styles.wrapped)]
+    for row, (text, style) in enumerate(titles):
+        if len(widths) > 1:
+            sheet.merge_range(row, 0, row, len(widths) - 1, "", style)
+        write_text(sheet, row, 0, text, style)
+        _fit_row(sheet, row, [(text, sum(widths))])
     for column, spec in enumerate(table.columns):
         write_text(sheet, 4, column, spec.zh, styles.header_bold)
         write_text(sheet, 5, column, spec.en, styles.header)
