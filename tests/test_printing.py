@@ -144,3 +144,14 @@ def test_without_a_browser_nothing_is_printed_and_one_line_says_so(tmp_path: Pat
     assert missing_pdfs_notice(tmp_path) == NO_BROWSER
     page.with_suffix(".pdf").write_bytes(b"%PDF")
     assert missing_pdfs_notice(tmp_path) is None
+
+
+def test_a_browser_that_fails_prints_nothing_and_raises_nothing(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    assert print_pdfs([page], browser=str(broken)) == []
+    assert print_pdfs([page], browser=str(tmp_path / "absent")) == []
+    assert not page.with_suffix(".pdf").exists()

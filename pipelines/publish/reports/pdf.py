@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import os
 import select
 import shutil
@@ -26,6 +27,7 @@ BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
 # Page.printToPDF: the page's @page rule decides paper and margins; backgrounds (table header fills) print.
 PRINT_OPTIONS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False}
+LOG = logging.getLogger(__name__)
 NO_BROWSER = "PDF 未生成 PDFs not written: no headless Chromium found (install chromium to have them)"
 
 
@@ -137,18 +139,25 @@ class Chromium:
 def print_pdfs(pages: list[Path], browser: str | None = None) -> list[Path]:
     """Print each HTML page to `<page without .html>.pdf` beside it, in one browser process; returns the
     PDFs written. `browser` is the browser's path (default: `find_browser()`); without one, nothing is
-    written and the list is empty."""
+    written and the list is empty. A browser that fails stops the printing with a logged warning, never
+    an error: the pages printed until then are kept."""
     browser = browser or find_browser()
     if not browser or not pages:
         return []
     written = []
     with tempfile.TemporaryDirectory(prefix="sdz-pdf-") as profile:
-        chromium = Chromium(browser, Path(profile))
+        try:
+            chromium = Chromium(browser, Path(profile))
+        except OSError as error:
+            LOG.warning("PDFs not written: %s cannot be started (%s)", browser, error)
+            return []
         try:
             for page in pages:
-                pdf = page.with_suffix(".pdf")
-                pdf.write_bytes(chromium.print_pdf(page.resolve()))
-                written.append(pdf)
+                data = chromium.print_pdf(page.resolve())
+                page.with_suffix(".pdf").write_bytes(data)
+                written.append(page.with_suffix(".pdf"))
+        except (RuntimeError, TimeoutError, OSError) as error:  # a PDF is a convenience: never fail the run
+            LOG.warning("PDFs not written from %s on: %s failed (%s)", page, browser, error)
         finally:
             chromium.close()
     return written
