@@ -15,7 +15,16 @@ import pytest
 from pipelines.demo.files import Context, new_submission, render_csv, render_workbook
 from pipelines.demo.zones import build_registry, build_series
 from pipelines.publish.feedback import feedback_workbook
-from pipelines.publish.spreadsheets import csv_field, csv_safe, new_workbook, write_text
+from pipelines.publish.spreadsheets import (
+    LINE_HEIGHT,
+    csv_field,
+    csv_safe,
+    new_workbook,
+    print_on_a4,
+    row_height,
+    text_lines,
+    write_text,
+)
 
 RISKY = ["=1+1", "+A1", "-A1", "@SUM(A1:A2)", '=HYPERLINK("x")']
 
@@ -118,3 +127,37 @@ def test_demo_csv_marks_formula_text() -> None:
     line = int(coords[(1, 2009)].removeprefix("line "))
     assert rows[line - 1][3] == "'=1+1"
 
+
+
+def _printed_setup(sheet: openpyxl.worksheet.worksheet.Worksheet) -> tuple:
+    setup = sheet.page_setup
+    return (int(setup.paperSize), setup.orientation, setup.fitToWidth in (None, 1), int(setup.fitToHeight),
+            sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.print_title_rows, sheet.oddFooter.center.text)
+
+
+@pytest.mark.parametrize("landscape", [True, False])
+def test_print_on_a4_gives_xlsxwriter_and_openpyxl_sheets_the_same_set_up(landscape: bool) -> None:
+    out = io.BytesIO()
+    workbook = new_workbook(out)
+    print_on_a4(workbook.add_worksheet("t"), landscape=landscape, header_rows=(0, 3))
+    workbook.close()
+    by_openpyxl = openpyxl.Workbook()
+    print_on_a4(by_openpyxl.active, landscape=landscape, header_rows=(0, 3))
+    saved = io.BytesIO()
+    by_openpyxl.save(saved)
+    expected = (9, "landscape" if landscape else "portrait", True, 0, True, "$1:$4", "&P / &N")
+    assert _printed_setup(openpyxl.load_workbook(io.BytesIO(out.getvalue()))["t"]) == expected
+    assert _printed_setup(openpyxl.load_workbook(saved).active) == expected
+
+
+@pytest.mark.parametrize(("text", "width", "lines"), [
+    ("", 10, 1), ("short", 10, 1), ("a" * 9, 10, 1), ("a" * 10, 10, 2), ("文件\nfile", 10, 2),
+    ("实验区代码不在名录中", 10, 3), ("x\n\ny", 30, 3)])
+def test_text_lines_counts_wrapped_lines_with_chinese_characters_twice_as_wide(text: str, width: float,
+                                                                               lines: int) -> None:
+    assert text_lines(text, width) == lines
+
+
+def test_row_height_fits_the_tallest_cell_and_ignores_empty_ones() -> None:
+    assert row_height([("文件\nfile", 10), (None, 5), (2014, 6)]) == 2 * LINE_HEIGHT
+    assert row_height([]) == LINE_HEIGHT

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import stat
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +24,22 @@ import pandas as pd
 from pipelines.runtime.limits import DEFAULT_MAX_FILE_BYTES
 from schemas.messages import message, messages
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv"}
 ROUND_PATTERN = re.compile(r"(19|20)\d\d")
 BATCH_PATTERN = re.compile(r"batch-(\d+)")
 REFERENCE_FOLDER = "reference"
-# The first bytes of a workbook say which reader opens it, whatever its name: an .xlsx/.xlsm is a
-# zip archive, an .xls an OLE compound file.
+# The first bytes of a workbook say which reader opens it, whatever its name: an .xlsx/.xlsm, .xlsb or
+# .ods is a zip archive (`zip_workbook_kind` tells them apart), an .xls an OLE compound file - and so is
+# a password-protected .xlsx (`is_encrypted_package`).
 WORKBOOK_SIGNATURES = {b"PK\x03\x04": ".xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": ".xls"}
+# The part of a zip that says which workbook it is; an OpenDocument file names its type in `mimetype`.
+ZIP_WORKBOOK_PARTS = {"xl/workbook.xml": ".xlsx", "xl/workbook.bin": ".xlsb"}
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# An encrypted Office document (ECMA-376 "Office Document Cryptography") is an OLE compound file holding
+# the encrypted zip in this stream: its directory entry is 128 bytes, starting with the name in UTF-16.
+ENCRYPTED_STREAM = "EncryptedPackage\0".encode("utf-16-le")
+DIRECTORY_ENTRY = 128
 # What Windows, macOS, WeChat and browsers add to the name of a second copy of a file:
 # "x (1).xlsx", "x（2）.xlsx", "x - Copy.xlsx", "x - 副本.xlsx", "x_副本.xlsx", "x（副本）.xlsx", "x copy.xlsx",
 # "Copy of x.xlsx", "复件 x.xlsx".
@@ -89,6 +98,35 @@ def workbook_signature(head: bytes) -> str | None:
         if head.startswith(signature):
             return kind
     return None
+
+
+def zip_workbook_kind(path: Path) -> str | None:
+    """`.xlsx` (for .xlsm too), `.xlsb` or `.ods` by the parts of a zip workbook; None for another zip or a
+    damaged one."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = {info.filename: info for info in archive.infolist()}
+            mimetype = names.get("mimetype")
+            if mimetype and mimetype.file_size <= len(ODS_MIMETYPE) + 2 and \
+                    archive.read(mimetype).strip() == ODS_MIMETYPE:
+                return ".ods"
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return None
+    return next((kind for part, kind in ZIP_WORKBOOK_PARTS.items() if part in names), None)
+
+
+def is_encrypted_package(path: Path) -> bool:
+    """Whether an OLE compound file is a password-protected Office document: a directory entry (at a
+    multiple of 128 bytes, as every sector and entry is) named `EncryptedPackage`, its name's length in
+    bytes at offset 64."""
+    content = path.read_bytes()
+    start = content.find(ENCRYPTED_STREAM)
+    while start >= 0:
+        name_length = int.from_bytes(content[start + 64:start + 66], "little")
+        if start % DIRECTORY_ENTRY == 0 and name_length == len(ENCRYPTED_STREAM):
+            return True
+        start = content.find(ENCRYPTED_STREAM, start + 1)
+    return False
 
 
 def sha256_of(path: Path) -> tuple[str, bytes]:
@@ -157,8 +195,8 @@ def inventory_of(
     `status` is already final for entries that cannot be read (`rejected`: unsupported type, not a
     file, link out of raw/, too large); the others are `pending` until parsed, byte-identical copies
     too (`settle_copies` decides which of them is loaded). `file_format` is the reader: a file named
-    .xlsx, .xlsm, .xls or .csv whose first bytes are a workbook's is a `workbook`, whatever its
-    extension says. `file_id` numbers the entries in that order, starting at 1.
+    .xlsx, .xlsm, .xlsb, .xls, .ods or .csv whose first bytes are a workbook's is a `workbook`, whatever
+    its extension says. `file_id` numbers the entries in that order, starting at 1.
     """
     rows = sorted(entries, key=lambda entry: (entry[2], entry[3], entry[1]))
     records = []

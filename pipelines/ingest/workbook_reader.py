@@ -5,7 +5,8 @@ The data sheet is the first sheet with a header row holding `指标名称` and a
 header by `实验区代码` and `实验区名称`. Each indicator row (序号 1–16) gives one cell per year column.
 The labels are the template's (`schemas/template.yaml`); their positions are not required.
 A workbook is opened by its content, not its name: an .xlsx saved under an .xls name (or the
-reverse) is read, with an `extension_mismatch` warning.
+reverse) is read, with an `extension_mismatch` warning. .xlsx/.xlsm, .xlsb, .xls and .ods (LibreOffice,
+WPS) are read alike; a password-protected workbook is refused as `password_protected`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-from python_calamine import CalamineWorkbook, SheetTypeEnum
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
 
-from pipelines.ingest.inventory import workbook_signature
+from pipelines.ingest.inventory import is_encrypted_package, workbook_signature, zip_workbook_kind
 from pipelines.ingest.submission import (
     FileRejected,
     ParsedFile,
@@ -34,7 +35,9 @@ from schemas.observations import cells_arrow_schema
 from schemas.template import load_template
 
 YEAR_TEXT = re.compile(r"((?:19|20)\d\d)(?:\.0+)?年?(?:度)?")
-ZIP_SUFFIXES = (".xlsx", ".xlsm")
+# The reader (calamine's, by extension) of each workbook name; .xlsm is read as .xlsx.
+READER_OF_SUFFIX = {".xlsx": ".xlsx", ".xlsm": ".xlsx", ".xlsb": ".xlsb", ".xls": ".xls", ".ods": ".ods"}
+ZIP_KINDS = (".xlsx", ".xlsb", ".ods")
 
 
 @dataclass
@@ -195,24 +198,29 @@ def _sheet_part(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
 
 
 def workbook_kind(path: Path) -> tuple[str, list[tuple[str, str]]]:
-    """Which reader opens the workbook, `.xlsx` (for .xlsx and .xlsm) or `.xls`, and the warning when its
-    content says otherwise than its name. The content decides when it is a zip or OLE file; anything
-    else is left to the reader its name picks (which will refuse it)."""
+    """Which reader opens the workbook - `.xlsx` (for .xlsx and .xlsm), `.xlsb`, `.xls` or `.ods` - and the
+    warning when its content says otherwise than its name. The content decides when it is a workbook's
+    zip or OLE file; anything else is left to the reader its name picks (which will refuse it). A
+    password-protected workbook is refused."""
     with path.open("rb") as handle:
         content = workbook_signature(handle.read(8))
+    if content == ".xls" and is_encrypted_package(path):
+        raise FileRejected("password_protected", message("password_protected"))
+    if content == ".xlsx":
+        content = zip_workbook_kind(path) or ".xlsx"
     suffix = path.suffix.lower()
-    named = ".xlsx" if suffix in ZIP_SUFFIXES else suffix
+    named = READER_OF_SUFFIX.get(suffix, suffix)
     if content is None or content == named:
         return named, []
     return content, [("extension_mismatch", message("extension_mismatch", suffix=suffix, content=content))]
 
 
 def check_archive(path: Path, max_inflated_bytes: int, kind: str) -> None:
-    """Refuse an .xlsx/.xlsm (`kind` .xlsx) whose content would inflate beyond the limit (a zip bomb)
-    before reading it."""
+    """Refuse a zip workbook (`kind` .xlsx, .xlsb or .ods) whose content would inflate beyond the limit
+    (a zip bomb) before reading it."""
     if path.stat().st_size == 0:
         raise FileRejected("unreadable_file", message("empty_file"))
-    if kind != ".xlsx":
+    if kind not in ZIP_KINDS:
         return
     try:
         with zipfile.ZipFile(path) as archive:
@@ -237,6 +245,8 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
     check_archive(path, max_inflated_bytes, kind)
     try:
         workbook = open_workbook(path, kind)
+    except PasswordError:  # an .xls encrypted with a password
+        raise FileRejected("password_protected", message("password_protected")) from None
     except Exception as error:  # calamine raises several types for damaged files
         raise FileRejected("unreadable_file", message("not_a_workbook", error=_short(error))) from None
     try:
@@ -262,7 +272,7 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
 def open_workbook(path: Path, kind: str) -> CalamineWorkbook:
     """The workbook opened by the reader of `kind`: calamine picks its reader by the name's extension, so
     a file named otherwise is handed over as bytes (it then tells the format by content)."""
-    if kind == ".xlsx" and path.suffix.lower() in ZIP_SUFFIXES or kind == path.suffix.lower():
+    if kind == READER_OF_SUFFIX.get(path.suffix.lower()):
         return CalamineWorkbook.from_path(str(path))
     with path.open("rb") as handle:
         return CalamineWorkbook.from_filelike(handle)

@@ -18,7 +18,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.publish.spreadsheets import HEADER_FORMAT, cell_text, new_workbook, set_width, write_text
+from pipelines.publish.spreadsheets import (
+    HEADER_FORMAT,
+    WRAPPED_FORMAT,
+    cell_text,
+    new_workbook,
+    print_on_a4,
+    row_height,
+    set_width,
+    write_text,
+)
 from schemas.catalogue import load_reason_codes
 
 HEADERS = [
@@ -35,8 +44,10 @@ HEADERS = [
     ("修改建议", "what to correct"),
     ("What to correct", "what to correct (English)"),
 ]
-# Column widths in characters, in the order of HEADERS.
-WIDTHS = [38, 12, 9, 30, 7, 14, 12, 26, 30, 46, 30, 36]
+# Column widths in characters, in the order of HEADERS: narrow enough that the twelve columns print on
+# one A4 page across (landscape, at about three quarters), long texts wrapping within them.
+WIDTHS = [22, 10, 7, 16, 6, 12, 10, 16, 18, 32, 20, 22]
+HEADER_ROW = 3
 
 # The rows and their routing are mart.findings' (one row per finding, feedback_zone empty for the
 # steward's list): this module only renders them.
@@ -83,9 +94,12 @@ def feedback_workbook(rows: pd.DataFrame, title: str) -> bytes:
     write_text(sheet, 0, 0, f"国家可持续发展实验区创新能力监测数据反馈 / data feedback: {title}", bold)
     write_text(sheet, 1, 0, "请按“修改建议”更正后在补充批次中重新报送。Please correct as advised and resubmit in the "
                             "supplementary batch.")
-    for column, (zh, en) in enumerate(HEADERS):
-        write_text(sheet, 3, column, f"{zh}\n{en}", header)
-    for row, finding in enumerate(rows.itertuples(index=False), start=4):
+    wrapped = workbook.add_format(WRAPPED_FORMAT)
+    headers = [f"{zh}\n{en}" for zh, en in HEADERS]
+    for column, text in enumerate(headers):
+        write_text(sheet, HEADER_ROW, column, text, header)
+    sheet.set_row(HEADER_ROW, row_height(zip(headers, WIDTHS, strict=True)))
+    for row, finding in enumerate(rows.itertuples(index=False), start=HEADER_ROW + 1):
         reason = reasons[finding.code]
         indicator = "" if pd.isna(finding.indicator_id) else (
             f"{int(finding.indicator_id)} {cell_text(finding.indicator_name)}".strip()
@@ -98,11 +112,13 @@ def feedback_workbook(rows: pd.DataFrame, title: str) -> bytes:
         ]
         for column, value in enumerate(values):
             if isinstance(value, int):
-                sheet.write_number(row, column, value)
+                sheet.write_number(row, column, value, wrapped)
             else:
-                write_text(sheet, row, column, value)
+                write_text(sheet, row, column, value, wrapped)
+        sheet.set_row(row, row_height(zip(values, WIDTHS, strict=True)))
     for column, width in enumerate(WIDTHS):
         set_width(sheet, column, width)
-    sheet.freeze_panes(4, 0)
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    print_on_a4(sheet, landscape=True, header_rows=(HEADER_ROW, HEADER_ROW))
     workbook.close()
     return out.getvalue()

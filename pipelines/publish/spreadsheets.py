@@ -12,19 +12,27 @@ Text a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`) is 
 Same content, same bytes: `new_workbook` (XlsxWriter, in memory; feedback and reports) and
 `reproducible_bytes` (openpyxl; the demo) fix the document times and zip entry times.
 Parquet exports hold typed columns and need neither.
+
+Every workbook prints on A4 (`print_on_a4`, one set of `PRINT_SETTINGS` for XlsxWriter and openpyxl
+sheets): fitted to the page's width, header rows repeated on every page, page numbers in the footer.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 from openpyxl.xml.functions import tostring
 from xlsxwriter.worksheet import Worksheet as XlsxWriterSheet
@@ -42,6 +50,12 @@ WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to
                     "strings_to_urls": False}
 # Header cells: Chinese and English on two lines on a light blue fill.
 HEADER_FORMAT = {"bg_color": "#DDEBF7", "pattern": 1, "valign": "top", "text_wrap": True}
+# Body cells of long text: wrapped within the column, so that nothing is cut off at the page's edge.
+WRAPPED_FORMAT = {"valign": "top", "text_wrap": True}
+# Points per line of text: Excel's default row (Calibri 11) and what LibreOffice needs for a CJK line.
+LINE_HEIGHT = 15
+# Width of a full-width (CJK) character in digit widths, the unit of column widths.
+WIDE_CHARACTER = 2
 
 
 def cell_text(value: object) -> str:
@@ -103,6 +117,64 @@ def set_width(sheet: XlsxWriterSheet, column: int, characters: float) -> None:
     # set_column() adds Excel's cell padding (13 -> 13.71); pixels of 7 per Calibri-11 digit store
     # exactly `characters`.
     sheet.set_column_pixels(column, column, characters * 7)
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """How a sheet prints: paper, margins in inches, and the footer (`&P` page, `&N` pages)."""
+
+    paper: int = 9  # A4 in the paper codes of Excel, XlsxWriter and openpyxl
+    left: float = 0.4
+    right: float = 0.4
+    top: float = 0.5
+    bottom: float = 0.6
+    footer: str = "&C&P / &N"
+
+
+PRINT_SETTINGS = PrintSettings()
+
+
+def print_on_a4(sheet: XlsxWriterSheet | OpenpyxlSheet, *, landscape: bool,
+                header_rows: tuple[int, int] | None) -> None:
+    """Print set-up of a sheet (XlsxWriter or openpyxl): A4, portrait or `landscape`, fitted to one page
+    wide and as many pages tall as it takes, with rows `header_rows` (first, last; 0-based, inclusive)
+    repeated at the top of every page."""
+    settings = PRINT_SETTINGS
+    if isinstance(sheet, XlsxWriterSheet):
+        sheet.set_paper(settings.paper)
+        if landscape:
+            sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(settings.left, settings.right, settings.top, settings.bottom)
+        sheet.set_footer(settings.footer)
+        if header_rows:
+            sheet.repeat_rows(*header_rows)
+        return
+    sheet.page_setup.paperSize = settings.paper
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.page_margins = PageMargins(left=settings.left, right=settings.right, top=settings.top,
+                                     bottom=settings.bottom)
+    sheet.oddFooter.center.text = settings.footer.removeprefix("&C")
+    if header_rows:
+        sheet.print_title_rows = f"{header_rows[0] + 1}:{header_rows[1] + 1}"
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines `text` takes when wrapped in a column `width` characters wide (a Chinese character
+    counts as WIDE_CHARACTER; one character of each line is kept for the padding and word breaks)."""
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(sum(WIDE_CHARACTER if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+                                / usable)) for line in text.split("\n"))
+
+
+def row_height(cells: Iterable[tuple[object, float]]) -> float:
+    """The height in points that shows every (value, column width) of a row wrapped in full.
+
+    Set explicitly: neither Excel nor LibreOffice grows a row for wrapped text on its own when it opens a
+    file, so a two-line header would overlap the row below it when printed."""
+    return LINE_HEIGHT * max((text_lines(cell_text(value), width) for value, width in cells), default=1)
 
 
 def _fixed_zip(payload: bytes, replace: dict[str, bytes], when: datetime) -> bytes:

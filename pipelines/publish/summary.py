@@ -17,6 +17,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.publish.reports.pdf import missing_pdfs_notice
 from schemas.catalogue import load_reason_codes
 
 BATCHES_SQL = """
@@ -51,13 +52,15 @@ class RunSummary:
     refused_files: pd.DataFrame
     unrecognised_files: pd.DataFrame
     feedback_workbooks: int = 0
+    pdf_notice: str | None = None  # why the reports have no PDFs, when they have none
 
 
 def read_summary(warehouse_path: Path) -> RunSummary:
     """The summary of the published warehouse."""
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         return RunSummary(con.execute(BATCHES_SQL).df(), con.execute(REASONS_SQL).df(),
-                          con.execute(REFUSED_FILES_SQL).df(), con.execute(UNRECOGNISED_FILES_SQL).df())
+                          con.execute(REFUSED_FILES_SQL).df(), con.execute(UNRECOGNISED_FILES_SQL).df(),
+                          pdf_notice=missing_pdfs_notice(warehouse_path.parent / "reports"))
 
 
 def print_summary(summary: RunSummary, console: Console) -> None:
@@ -94,3 +97,5 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         console.print(unread)
     if summary.feedback_workbooks:
         console.print(f"Feedback workbooks written: {summary.feedback_workbooks}")
+    if summary.pdf_notice:
+        console.print(summary.pdf_notice)

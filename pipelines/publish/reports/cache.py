@@ -25,6 +25,8 @@ from pipelines.runtime.code_version import code_digest
 REPORT_PACKAGES = ["pipelines.publish", "pipelines.index", "schemas"]
 REPORT_LIBRARIES = ["duckdb", "pandas", "xlsxwriter", "Jinja2"]
 REPORT_FILES = [f"{kind}.{ext}" for kind in ("monitoring", "evaluation") for ext in ("html", "xlsx")]
+# Printed when a browser is available (`pipelines.publish.reports.pdf`): kept when there, never required.
+PDF_FILES = [f"{kind}.pdf" for kind in ("monitoring", "evaluation")]
 
 
 def code_version() -> str:
@@ -44,20 +46,26 @@ def restore(cache_dir: Path, key: str, folder: Path) -> bool:
     if not all((entry / name).is_file() for name in REPORT_FILES):
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    for name in REPORT_FILES:
+    for name in REPORT_FILES + [name for name in PDF_FILES if (entry / name).is_file()]:
         shutil.copyfile(entry / name, folder / name)
     return True
 
 
 def store(cache_dir: Path, key: str, folder: Path) -> None:
-    """Keep a copy of the freshly rendered reports in `folder` under `key` (written aside, then renamed)."""
+    """Keep a copy of the freshly rendered reports in `folder` under `key` (written aside, then renamed);
+    an entry already kept gets the PDFs it lacks."""
     entry = cache_dir / key
+    pdfs = [name for name in PDF_FILES if (folder / name).is_file()]
     if entry.is_dir():
+        for name in pdfs:
+            if not (entry / name).is_file():
+                shutil.copyfile(folder / name, entry / f".{name}.writing")
+                (entry / f".{name}.writing").rename(entry / name)
         return
     writing = cache_dir / f".{key}.writing"
     shutil.rmtree(writing, ignore_errors=True)
     writing.mkdir(parents=True)
-    for name in REPORT_FILES:
+    for name in REPORT_FILES + pdfs:
         shutil.copyfile(folder / name, writing / name)
     writing.rename(entry)
 

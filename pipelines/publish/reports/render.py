@@ -30,7 +30,17 @@ from pipelines.publish.reports import cache, data
 from pipelines.publish.reports.evaluation import evaluation_report
 from pipelines.publish.reports.model import Paragraph, Report, Table
 from pipelines.publish.reports.monitoring import monitoring_report
-from pipelines.publish.spreadsheets import HEADER_FORMAT, new_workbook, set_width, write_text
+from pipelines.publish.reports.pdf import print_pdfs
+from pipelines.publish.spreadsheets import (
+    HEADER_FORMAT,
+    LINE_HEIGHT,
+    WRAPPED_FORMAT,
+    new_workbook,
+    print_on_a4,
+    row_height,
+    set_width,
+    write_text,
+)
 
 # Number formats of the numeric column kinds.
 NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "growth": "+0.00;-0.00;0.00",
@@ -38,17 +48,23 @@ NUMBER_FORMATS = {"int": "#,##0", "year": "0", "pct": "0.0", "score": "0.00", "g
 # Column widths in characters, by column kind.
 WIDTHS = {"text": 30, "note": 60}
 DEFAULT_WIDTH = 13
+ABOUT_WIDTH = 100
+# Widest table (in characters) printed portrait, scaled to the page's width (to about 80 %): long tables
+# fit almost twice the rows on a portrait page. Wider ones print landscape, where they shrink less.
+PORTRAIT_WIDTH = 130
+HEADER_ROWS = (4, 5)
 
 
-def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
-                  cache_dir: Path | None = None) -> list[Path]:
+def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path, cache_dir: Path | None = None,
+                  pdf_browser: str | None = None) -> list[Path]:
     """Rewrite `reports_dir` with the monitoring and evaluation reports (HTML and xlsx) of every round.
 
     Reads the warehouse through a read-only connection only. The new folder is built beside the
     old one and swapped in when complete. A round whose inputs, method file and report code are
     those of a render kept in `cache_dir` (default `<reports_dir's parent>/.cache/reports`) is
-    copied from there instead of rendered again (`pipelines.publish.reports.cache`). Returns the files
-    written, in round order.
+    copied from there instead of rendered again (`pipelines.publish.reports.cache`). With `pdf_browser`
+    (a Chromium's path), each page is also printed to PDF beside it, once per cached render
+    (`pipelines.publish.reports.pdf`). Returns the files written, in round order.
     """
     method = load_method(Path(method_file))
     digest = method_digest(Path(method_file))
@@ -58,8 +74,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
     code = cache.code_version()
     staging = reports_dir.with_name(f".{reports_dir.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
-    written: list[Path] = []
-    used: set[str] = set()
+    rounds: list[tuple[str, Path]] = []  # (cache key, staged folder)
     environment = report_environment()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         _check_method(con, Path(method_file), digest)
@@ -67,18 +82,23 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
             folder = staging / str(round_year)
             inputs = data.round_inputs(con, round_year, last_batch)
             key = cache.cache_key(inputs.digest(), digest, code)
-            used.add(key)
+            rounds.append((key, folder))
             if not cache.restore(cache_dir, key, folder):
                 folder.mkdir(parents=True)
                 for report in (monitoring_report(inputs), evaluation_report(inputs, method, method_label)):
                     (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
                     (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
-                cache.store(cache_dir, key, folder)
-            written += [reports_dir / str(round_year) / name for name in cache.REPORT_FILES]
+    if pdf_browser:
+        print_pdfs([page for _, folder in rounds for page in sorted(folder.glob("*.html"))
+                    if not page.with_suffix(".pdf").is_file()], pdf_browser)
+    for key, folder in rounds:
+        cache.store(cache_dir, key, folder)
+    written = [reports_dir / folder.name / name for _, folder in rounds
+               for name in cache.REPORT_FILES + cache.PDF_FILES if (folder / name).is_file()]
     staging.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(reports_dir, ignore_errors=True)
     staging.rename(reports_dir)
-    cache.prune(cache_dir, used)
+    cache.prune(cache_dir, {key for key, _ in rounds})
     return written
 
 
@@ -167,9 +187,11 @@ def render_xlsx(report: Report) -> bytes:
     workbook = new_workbook(out)
     styles = _Styles(workbook)
     about = workbook.add_worksheet("说明 about")
-    set_width(about, 0, 120)
+    set_width(about, 0, ABOUT_WIDTH)
+    print_on_a4(about, landscape=False, header_rows=None)
     for row, line in enumerate(lines):
-        write_text(about, row, 0, line, styles.bold if row < 2 else None)
+        write_text(about, row, 0, line, styles.bold if row < 2 else styles.wrapped)
+        _fit_row(about, row, [(line, ABOUT_WIDTH)])
     for table in report.tables():
         _table_sheet(workbook.add_worksheet(f"{table.number} {table.sheet}"[:31]), table, styles)
     workbook.close()
@@ -182,26 +204,52 @@ class _Styles:
         self.bold = workbook.add_format({"bold": True})
         self.header_bold = workbook.add_format({**HEADER_FORMAT, "bold": True})
         self.header = workbook.add_format(HEADER_FORMAT)
+        self.wrapped = workbook.add_format(WRAPPED_FORMAT)
+        self.bold_wrapped = workbook.add_format({**WRAPPED_FORMAT, "bold": True})
         self.number = {kind: workbook.add_format({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
 
 
 def _table_sheet(sheet: Worksheet, table: Table, styles: _Styles) -> None:
-    """Title, English title and source, a blank row, Chinese and English headers (frozen), then the rows."""
-    for column, spec in enumerate(table.columns):
-        set_width(sheet, column, WIDTHS.get(spec.kind, DEFAULT_WIDTH))
-    sheet.freeze_panes(6, 0)
-    write_text(sheet, 0, 0, f"表{table.number} {table.title_zh}", styles.bold)
-    write_text(sheet, 1, 0, f"Table {table.number} {table.title_en}")
-    write_text(sheet, 2, 0, table.source)
+    """Title, English title and source, a blank row, Chinese and English headers (frozen and repeated on
+    every printed page), then the rows; text wraps within its column, rows as tall as their text."""
+    widths = [WIDTHS.get(spec.kind, DEFAULT_WIDTH) for spec in table.columns]
+    for column, width in enumerate(widths):
+        set_width(sheet, column, width)
+    sheet.freeze_panes(HEADER_ROWS[1] + 1, 0)
+    print_on_a4(sheet, landscape=sum(widths) > PORTRAIT_WIDTH, header_rows=HEADER_ROWS)
+    # Titles and source span the table, wrapped: text running past its last column would widen the
+    # printed area and shrink the whole table to fit it.
+    titles = [(f"表{table.number} {table.title_zh}", styles.bold_wrapped),
+              (f"Table {table.number} {table.title_en}", styles.wrapped), (table.source, styles.wrapped)]
+    for row, (text, style) in enumerate(titles):
+        if len(widths) > 1:
+            sheet.merge_range(row, 0, row, len(widths) - 1, "", style)
+        write_text(sheet, row, 0, text, style)
+        _fit_row(sheet, row, [(text, sum(widths))])
     for column, spec in enumerate(table.columns):
         write_text(sheet, 4, column, spec.zh, styles.header_bold)
         write_text(sheet, 5, column, spec.en, styles.header)
+    for header_row, language in zip(HEADER_ROWS, ("zh", "en"), strict=True):
+        _fit_row(sheet, header_row, [(getattr(spec, language), width) for spec, width in zip(table.columns, widths,
+                                                                                               strict=True)])
+    texts = []
     for column, (spec, values) in enumerate(zip(table.columns, table.column_values(), strict=True)):
         text = spec.kind in ("text", "note")
         as_number = int if spec.kind in ("int", "year") else float
-        style = None if text else styles.number[spec.kind]
-        for row, value in enumerate(values, start=6):
+        style = styles.wrapped if text else styles.number[spec.kind]
+        if text:
+            texts.append([(value, widths[column]) for value in values])
+        for row, value in enumerate(values, start=HEADER_ROWS[1] + 1):
             if text:
-                write_text(sheet, row, column, value)
+                write_text(sheet, row, column, value, style)
             elif pd.notna(value) and math.isfinite(number := as_number(value)):
                 sheet.write_number(row, column, number, style)  # to 16 significant digits; Excel keeps 15
+    for row, cells in enumerate(zip(*texts, strict=True), start=HEADER_ROWS[1] + 1):
+        _fit_row(sheet, row, cells)
+
+
+def _fit_row(sheet: Worksheet, row: int, cells: list[tuple[object, float]]) -> None:
+    """Make a row as tall as its wrapped text, leaving rows of one line at the default height."""
+    height = row_height(cells)
+    if height > LINE_HEIGHT:
+        sheet.set_row(row, height)
