@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -274,7 +274,8 @@ def _perturbed(method: Method, rng: np.random.Generator) -> Method:
     return replace(method, groups=groups)
 
 
-def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0) -> pd.DataFrame:
+def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0,
+                groups: Mapping[Any, str] | None = None) -> pd.DataFrame:
     """Rank uncertainty of the root score under changes of weights and normalisation.
 
     Run 0 is the method as written; runs 1 … runs-1 multiply every group weight by an
@@ -285,21 +286,25 @@ def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0) ->
     ``runs=1`` gives the ranks of the unperturbed index.
 
     In every run units are ranked per year by the root score (rank 1 = best, ties share the best
-    rank). Returns unit, year, median_rank, rank_p05, rank_p95 (linear-interpolated percentiles)
-    and runs (the number of runs in which the unit had a root score that year); unit-years
+    rank); with ``groups`` (unit -> group, e.g. the zone type) per group and year, normalised still
+    over the whole panel, so that run 0 ranks the index's own scores. Returns unit, year, median_rank,
+    rank_p05, rank_p95 (linear-interpolated percentiles) and runs (the number of runs in which the unit had a root score that year); unit-years
     without a root score in any run are left out. Deterministic for a given seed.
     """
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     panel = _panel(data, method)
     rng = np.random.default_rng(seed)
-    year_codes = pd.factorize(panel.rows.get_level_values("year"))[0]
+    years = panel.rows.get_level_values("year")
+    units = panel.rows.get_level_values("unit")
+    by = [years] if groups is None else [years, units.map(lambda unit: groups.get(unit, ""))]
+    ranked_together = pd.MultiIndex.from_arrays(by).factorize()[0]
     ranks = np.full((len(panel.rows), runs), np.nan)
     for run in range(runs):
         variant = method if run == 0 else _perturbed(method, rng)
         normalisation = "zscore" if run % 2 == 1 else "minmax"
         root = _evaluate(panel, variant, normalisation)[method.root]
-        ranks[:, run] = pd.Series(root).groupby(year_codes).rank(ascending=False, method="min").to_numpy()
+        ranks[:, run] = pd.Series(root).groupby(ranked_together).rank(ascending=False, method="min").to_numpy()
 
     counted = (~np.isnan(ranks)).sum(axis=1)
     keep = counted > 0
