@@ -289,7 +289,8 @@ def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0,
     rank); with ``groups`` (unit -> group, e.g. the zone type) per group and year, normalised still
     over the whole panel, so that run 0 ranks the index's own scores. Returns unit, year, median_rank,
     rank_p05, rank_p95 (linear-interpolated percentiles) and runs (the number of runs in which the unit
-    had a root score that year); unit-years without a root score in any run are left out. Deterministic for a given seed.
+    had a root score that year); unit-years without a root score in any run are left out.
+    Deterministic for a given seed.
     """
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
