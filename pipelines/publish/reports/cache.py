@@ -8,13 +8,15 @@ read, with the versions of the libraries that compute and format the numbers and
 workbooks). Each entry is a folder `<key>/` holding the round's four files, stored after a fresh
 render, so a copy is byte for byte what rendering again would write. A new round therefore
 renders only itself; an older round is rendered again only when its as-of data, the method or the
-code changed.
+code changed. The zone cards of a round (`pipelines.publish.reports.cards`) are kept the same way, an
+entry holding the round's whole `zones/` folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.runtime.code_version import code_digest
@@ -49,17 +51,27 @@ def restore(cache_dir: Path, key: str, folder: Path) -> bool:
     return True
 
 
-def store(cache_dir: Path, key: str, folder: Path) -> None:
-    """Keep a copy of the freshly rendered reports in `folder` under `key` (written aside, then renamed)."""
+def store(cache_dir: Path, key: str, folder: Path, names: Sequence[str] | None = REPORT_FILES) -> None:
+    """Keep a copy of the freshly rendered files `names` of `folder` (None: all of it) under `key`, written
+    aside and then renamed, so that an entry is always whole."""
     entry = cache_dir / key
     if entry.is_dir():
         return
     writing = cache_dir / f".{key}.writing"
     shutil.rmtree(writing, ignore_errors=True)
-    writing.mkdir(parents=True)
-    for name in REPORT_FILES:
-        shutil.copyfile(folder / name, writing / name)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(folder, writing, ignore=None if names is None else
+                    lambda _folder, found: [name for name in found if name not in names])
     writing.rename(entry)
+
+
+def restore_folder(cache_dir: Path, key: str, folder: Path) -> bool:
+    """Copy the cached folder of `key` (a round's zone cards) to `folder`; False when there is none."""
+    entry = cache_dir / key
+    if not entry.is_dir():
+        return False
+    shutil.copytree(entry, folder)
+    return True
 
 
 def prune(cache_dir: Path, keep: set[str]) -> None:

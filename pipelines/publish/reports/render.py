@@ -62,7 +62,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
     used: set[str] = set()
     environment = report_environment()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        _check_method(con, Path(method_file), digest)
+        check_method(con, Path(method_file), digest)
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
             inputs = data.round_inputs(con, round_year, last_batch)
@@ -76,13 +76,16 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path,
                 cache.store(cache_dir, key, folder)
             written += [reports_dir / str(round_year) / name for name in cache.REPORT_FILES]
     staging.mkdir(parents=True, exist_ok=True)
+    for cards in reports_dir.glob("*/zones"):  # the zone cards (`cards.write_cards`) of the rounds still present stay
+        if (staging / cards.parent.name).is_dir():
+            cards.rename(staging / cards.parent.name / "zones")
     shutil.rmtree(reports_dir, ignore_errors=True)
     staging.rename(reports_dir)
     cache.prune(cache_dir, used)
     return written
 
 
-def _check_method(con: duckdb.DuckDBPyConnection, method_file: Path, digest: str) -> None:
+def check_method(con: duckdb.DuckDBPyConnection, method_file: Path, digest: str) -> None:
     """Refuse to describe one method beside the scores of another."""
     name, file_name, recorded = data.index_method(con)
     if recorded != digest:

@@ -1,0 +1,93 @@
+"""The charts of a zone report card as inline SVG, drawn with `pipelines.publish.reports.svg`.
+
+Small and many: a sparkline per indicator (the zone's values over the years the round collects),
+a strip per indicator placing the zone's latest value in its type's distribution (interquartile
+band, median), and one panel per node with the zone's index or aspect score against its type's
+mean. Same numbers, same bytes, as the report charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from pipelines.publish.reports import svg
+from pipelines.publish.reports.charts import TYPE_STYLE, number_format
+
+ZONE_COLOUR = "#D55E00"  # the zone itself, in every chart of the card
+TYPE_COLOUR = TYPE_STYLE["county"][0]  # its type's distribution and mean
+MUTED = "#888888"
+
+
+def sparkline(chart_id: str, years: tuple[int, int], points: Sequence[tuple[int, float]], label: str) -> str:
+    """The zone's values over the round's years (first .. last): a line, a dot on each value, the latest one
+    marked; 无数据 when the zone reported none."""
+    canvas = svg.Canvas(150, 30)
+    x = svg.Scale(years[0], years[1], 5, 145)
+    low, high = svg.data_range([value for _, value in points])
+    pad = (high - low) * 0.1 or 1.0
+    y = svg.Scale(low - pad, high + pad, 26, 4)
+    canvas.line(5, 28, 145, 28, "#cccccc", 0.6)
+    for year in range(years[0], years[1] + 1):
+        canvas.line(x(year), 27, x(year), 29, "#cccccc", 0.6)
+    if not points:
+        canvas.text(75, 15, "无数据 no data", 8, "middle", colour=MUTED)
+    for start, end in zip(points, points[1:], strict=False):  # a gap in the years breaks the line
+        if end[0] - start[0] == 1:
+            canvas.line(x(start[0]), y(start[1]), x(end[0]), y(end[1]), TYPE_COLOUR, 1.3)
+    for year, value in points:
+        canvas.marker(x(year), y(value), "o", TYPE_COLOUR, 1.6)
+    if points:
+        canvas.marker(x(points[-1][0]), y(points[-1][1]), "o", ZONE_COLOUR, 3)
+    return canvas.svg(chart_id, label)
+
+
+def position_strip(chart_id: str, value: float | None, q1: float | None, median: float | None, q3: float | None,
+                   label: str) -> str:
+    """The type's interquartile band with its median, and the zone's value as a dot, on a scale wide enough
+    for all four (the band a third of the width when the value lies inside it)."""
+    canvas = svg.Canvas(150, 30)
+    known = [v for v in (value, q1, median, q3) if v is not None and not pd.isna(v)]
+    if value is None or pd.isna(value) or len(known) < 4:
+        canvas.line(5, 15, 145, 15, "#cccccc", 0.6)
+        canvas.text(75, 15, "无数据 no data", 8, "middle", colour=MUTED)
+        return canvas.svg(chart_id, label)
+    low, high = min(known), max(known)
+    spread = (q3 - q1) or abs(median) * 0.1 or 1.0
+    scale = svg.Scale(min(low, q1 - spread), max(high, q3 + spread), 8, 142)
+    canvas.line(8, 15, 142, 15, "#bbbbbb", 0.8)
+    canvas.rect(scale(q1), 8, scale(q3) - scale(q1), 14, TYPE_COLOUR, 0.25)
+    canvas.line(scale(median), 6, scale(median), 24, TYPE_COLOUR, 1.6)
+    canvas.marker(scale(value), 15, "o", ZONE_COLOUR, 5)
+    return canvas.svg(chart_id, label)
+
+
+def score_panels(chart_id: str, scores: pd.DataFrame, nodes: Mapping[str, str], zone_label: str,
+                 type_label: str) -> str:
+    """One panel per node (index, then the aspects): the zone's score by year against its type's mean (0-100)."""
+    keys = list(nodes)
+    across, width, plot_height = 3, 700, 92
+    entries = [svg.LegendEntry(zone_label, ZONE_COLOUR, "o"), svg.LegendEntry(type_label, TYPE_COLOUR, "s")]
+    top = svg.legend_height(entries, width - 40) + 4
+    cell_height = 20 + plot_height + 30
+    canvas = svg.Canvas(width, top + cell_height * -(-len(keys) // across))
+    years = sorted(scores["year"].unique()) if len(scores) else []
+    by_node = {node: rows for node, rows in scores.groupby("node", sort=False)}
+    for k, node in enumerate(keys):
+        rows = by_node.get(node, scores.iloc[0:0])
+        yticks = svg.value_ticks(*svg.data_range([*rows["score"], *rows["type_mean"]]), number_format, 4)
+        x0, y0 = (k % across) * width / across, top + (k // across) * cell_height + 20
+        label_width = max(svg.text_width(label, 8) for _, label in yticks)
+        year_low, year_high = (min(years), max(years)) if years else (0, 1)
+        panel = svg.Panel(svg.Scale(year_low - 0.5, year_high + 0.5, x0 + label_width + 12, x0 + width / across - 12),
+                      svg.Scale(yticks[0][0], yticks[-1][0], y0 + plot_height, y0))
+        svg.axes(canvas, panel, svg.year_ticks(years), yticks, title=[nodes[node]], title_size=8.5)
+        for column, colour, marker in (("type_mean", TYPE_COLOUR, "s"), ("score", ZONE_COLOUR, "o")):
+            points = [(panel.x(year), panel.y(value)) for year, value in zip(rows["year"], rows[column], strict=True)
+                      if not pd.isna(value)]
+            canvas.polyline(points, colour, 1.5)
+            for px, py in points:
+                canvas.marker(px, py, marker, colour, 3)
+    svg.legend(canvas, entries, 2, width - 40)
+    return canvas.svg(chart_id, "实验区指数与各方面得分及同类型均值 Index and aspects against the type mean")
