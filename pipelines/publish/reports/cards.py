@@ -56,6 +56,10 @@ def _score(value: object) -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):.1f}"
 
 
+def _text(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else str(value)
+
+
 def _integer(value: object) -> str:
     return "–" if value is None or pd.isna(value) else f"{int(value):,}"
 
@@ -196,8 +200,8 @@ def _finding_row(i: int, row) -> dict:
     return {"batch": number(f"{key}-batch", str(row.batch)), "kind": KINDS.get(row.kind, row.kind), "code": row.code,
             "indicator": number(f"{key}-indicator_id", _integer(row.indicator_id)),
             "year": number(f"{key}-year", _integer(row.year).replace(",", "")),
-            "cell": number(f"{key}-source_cell", escape(row.source_cell or "–")),
-            "detail": number(f"{key}-detail", escape(row.detail or ""))}
+            "cell": number(f"{key}-source_cell", escape(_text(row.source_cell))),
+            "detail": number(f"{key}-detail", escape(_text(row.detail)))}
 
 
 def _revision_row(i: int, row) -> dict:
