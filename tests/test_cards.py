@@ -11,11 +11,9 @@ except in labels marked `.fixed`. The browser test renders cards in headless Chr
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import tempfile
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -34,10 +32,9 @@ from pipelines.publish.reports.render import write_reports
 from pipelines.runtime.runner import materialize_all
 from pipelines.runtime.settings import DEFAULT_METHOD, SdzSettings
 from tests.test_cli import sdz
-from tests.test_reports import CHROMIUM, Chromium
+from tests.test_reports import CHROMIUM, Chromium, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = ROOT / "build" / "card-screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -365,14 +362,12 @@ CHARTS_JS = """JSON.stringify([...document.querySelectorAll('svg.chart')].map(sv
   return {id: svg.id, x: box.x + scrollX, y: box.y + scrollY, width: box.width, height: box.height,
           shapes: svg.querySelectorAll('path, rect').length};
 }))"""
-PROBLEM_EVENTS = ("Runtime.exceptionThrown", "Runtime.consoleAPICalled", "Log.entryAdded")
 WIDTH = 800
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (CI installs it: apt-get install "
                                                   "chromium fonts-wqy-microhei)")
 def test_cards_render_in_a_browser(warehouse: Path, chosen: dict[str, str]) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     folder = warehouse.parent / "reports" / "2015" / "zones"
     pages = [folder / f"{zone}.html" for zone in chosen.values()] + [folder / "index.html"]
     with tempfile.TemporaryDirectory(prefix="sdz-chromium-") as profile:
@@ -385,26 +380,7 @@ def test_cards_render_in_a_browser(warehouse: Path, chosen: dict[str, str]) -> N
 
 
 def _check_card(browser: Chromium, page: Path, special: bool) -> None:
-    import base64
-
-    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    for domain in ("Page", "Runtime", "Log"):
-        browser.send(f"{domain}.enable", session=session)
-    browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": WIDTH, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session)
-    browser.send("Page.navigate", {"url": page.as_uri()}, session)
-    browser.wait_for("Page.loadEventFired", session)
-    time.sleep(0.2)
-    charts = json.loads(browser.evaluate(CHARTS_JS, session))
-    height = browser.evaluate("document.documentElement.scrollHeight", session)
-    shot = browser.send("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1}}, session)
-    png = base64.b64decode(shot["data"])
-    (SCREENSHOTS / f"{page.parent.parent.name}-{page.stem}.png").write_bytes(png)
-    problems = [e for e in browser.events if e.get("sessionId") == session and e.get("method") in PROBLEM_EVENTS]
-    browser.send("Target.closeTarget", {"targetId": target})
+    charts, png, problems = open_page(browser, page, WIDTH, CHARTS_JS)
     assert problems == [], f"{page}: {problems}"
     if page.stem == "index":
         assert charts == []

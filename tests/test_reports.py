@@ -490,24 +490,32 @@ def test_pages_render_in_a_browser(demo: dict[str, Built]) -> None:
             browser.close()
 
 
-def _check_page(browser: Chromium, page: Path) -> None:
+def open_page(browser: Chromium, page: Path, width: int, charts_js: str = "") -> tuple[list[dict], bytes, list]:
+    """Load `page` in a new tab `width` px wide: the charts `charts_js` finds, a full-page screenshot (PNG, also
+    saved to `SCREENSHOTS`) and the console errors and exceptions of the page."""
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log"):
         browser.send(f"{domain}.enable", session=session)
     browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+                 {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
     browser.send("Page.navigate", {"url": page.as_uri()}, session)
     browser.wait_for("Page.loadEventFired", session)
-    charts = json.loads(browser.evaluate(CHARTS_JS, session))
+    charts = json.loads(browser.evaluate(charts_js or CHARTS_JS, session))
     height = browser.evaluate("document.documentElement.scrollHeight", session)
     shot = browser.send("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1}}, session)
+        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}, session)
     png = base64.b64decode(shot["data"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"{page.parent.name}-{page.stem}.png").write_bytes(png)
     problems = [e for e in browser.events if e.get("sessionId") == session and e.get("method") in PROBLEM_EVENTS]
     browser.send("Target.closeTarget", {"targetId": target})
+    return charts, png, problems
+
+
+def _check_page(browser: Chromium, page: Path) -> None:
+    charts, png, problems = open_page(browser, page, WIDTH)
     assert problems == [], f"{page}: {problems}"
     assert len(charts) >= 3, page
     image = Image.open(io.BytesIO(png)).convert("RGB")

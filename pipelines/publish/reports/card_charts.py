@@ -21,26 +21,35 @@ MUTED = "#888888"
 
 
 def sparkline(chart_id: str, years: tuple[int, int], points: Sequence[tuple[int, float]], label: str) -> str:
-    """The zone's values over the round's years (first .. last): a line, a dot on each value, the latest one
-    marked; 无数据 when the zone reported none."""
+    """The zone's values over the round's years (first .. last, ticked at both ends): a line broken where a
+    year is missing, the latest value marked; 无数据 when the zone reported none."""
     canvas = svg.Canvas(150, 30)
     x = svg.Scale(years[0], years[1], 5, 145)
     low, high = svg.data_range([value for _, value in points])
     pad = (high - low) * 0.1 or 1.0
     y = svg.Scale(low - pad, high + pad, 26, 4)
     canvas.line(5, 28, 145, 28, "#cccccc", 0.6)
-    for year in range(years[0], years[1] + 1):
-        canvas.line(x(year), 27, x(year), 29, "#cccccc", 0.6)
+    for year in years:
+        canvas.line(x(year), 26, x(year), 30, "#cccccc", 0.6)
     if not points:
         canvas.text(75, 15, "无数据 no data", 8, "middle", colour=MUTED)
-    for start, end in zip(points, points[1:], strict=False):  # a gap in the years breaks the line
-        if end[0] - start[0] == 1:
-            canvas.line(x(start[0]), y(start[1]), x(end[0]), y(end[1]), TYPE_COLOUR, 1.3)
-    for year, value in points:
-        canvas.marker(x(year), y(value), "o", TYPE_COLOUR, 1.6)
+    run: list[tuple[float, float]] = []
+    for k, (year, value) in enumerate(points):  # a gap in the years breaks the line
+        if k and year - points[k - 1][0] > 1:
+            _run(canvas, run)
+            run = []
+        run.append((x(year), y(value)))
+    _run(canvas, run)
     if points:
         canvas.marker(x(points[-1][0]), y(points[-1][1]), "o", ZONE_COLOUR, 3)
     return canvas.svg(chart_id, label)
+
+
+def _run(canvas: svg.Canvas, points: list[tuple[float, float]]) -> None:
+    """A sparkline's unbroken run of years; a lone year as a dot."""
+    if len(points) == 1:
+        canvas.marker(*points[0], "o", TYPE_COLOUR, 1.6)
+    canvas.polyline(points, TYPE_COLOUR, 1.3)
 
 
 def position_strip(chart_id: str, value: float | None, q1: float | None, median: float | None, q3: float | None,
@@ -63,31 +72,31 @@ def position_strip(chart_id: str, value: float | None, q1: float | None, median:
     return canvas.svg(chart_id, label)
 
 
-def score_panels(chart_id: str, scores: pd.DataFrame, nodes: Mapping[str, str], zone_label: str,
+def score_panels(chart_id: str, scores: Sequence[dict], nodes: Mapping[str, str], zone_label: str,
                  type_label: str) -> str:
-    """One panel per node (index, then the aspects): the zone's score by year against its type's mean (0-100)."""
+    """One panel per node (index, then the aspects): the zone's score by year against its type's mean (0-100).
+    `scores` are records with node, year, score and type_mean."""
     keys = list(nodes)
     across, width, plot_height = 3, 700, 92
     entries = [svg.LegendEntry(zone_label, ZONE_COLOUR, "o"), svg.LegendEntry(type_label, TYPE_COLOUR, "s")]
     top = svg.legend_height(entries, width - 40) + 4
     cell_height = 20 + plot_height + 30
     canvas = svg.Canvas(width, top + cell_height * -(-len(keys) // across))
-    years = sorted(scores["year"].unique()) if len(scores) else []
-    by_node = {node: rows for node, rows in scores.groupby("node", sort=False)}
+    years = sorted({row["year"] for row in scores})
+    ticks = svg.year_ticks(years)
     for k, node in enumerate(keys):
-        rows = by_node.get(node, scores.iloc[0:0])
-        yticks = svg.value_ticks(*svg.data_range([*rows["score"], *rows["type_mean"]]), number_format, 4)
+        rows = [row for row in scores if row["node"] == node]
+        yticks = svg.value_ticks(*svg.data_range([value for row in rows for value in (row["score"], row["type_mean"])
+                                                  if not pd.isna(value)]), number_format, 4)
         x0, y0 = (k % across) * width / across, top + (k // across) * cell_height + 20
         label_width = max(svg.text_width(label, 8) for _, label in yticks)
-        year_low, year_high = (min(years), max(years)) if years else (0, 1)
-        panel = svg.Panel(svg.Scale(year_low - 0.5, year_high + 0.5, x0 + label_width + 12, x0 + width / across - 12),
-                      svg.Scale(yticks[0][0], yticks[-1][0], y0 + plot_height, y0))
-        svg.axes(canvas, panel, svg.year_ticks(years), yticks, title=[nodes[node]], title_size=8.5)
+        panel = svg.Panel(svg.Scale(years[0] - 0.5, years[-1] + 0.5, x0 + label_width + 12, x0 + width / across - 12),
+                          svg.Scale(yticks[0][0], yticks[-1][0], y0 + plot_height, y0))
+        svg.axes(canvas, panel, ticks, yticks, title=[nodes[node]], title_size=8.5)
         for column, colour, marker in (("type_mean", TYPE_COLOUR, "s"), ("score", ZONE_COLOUR, "o")):
-            points = [(panel.x(year), panel.y(value)) for year, value in zip(rows["year"], rows[column], strict=True)
-                      if not pd.isna(value)]
+            points = [(panel.x(row["year"]), panel.y(row[column])) for row in rows if not pd.isna(row[column])]
             canvas.polyline(points, colour, 1.5)
-            for px, py in points:
-                canvas.marker(px, py, marker, colour, 3)
+            if points:  # the latest year marked; a lone point would otherwise not show
+                canvas.marker(*points[-1], marker, colour, 3.5)
     svg.legend(canvas, entries, 2, width - 40)
     return canvas.svg(chart_id, "实验区指数与各方面得分及同类型均值 Index and aspects against the type mean")

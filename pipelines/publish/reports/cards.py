@@ -45,23 +45,31 @@ LISTED = 12  # open findings and revisions listed on a card; the rest are counte
 
 def number(key: str, text: str) -> Markup:
     """A number as the card prints it, tagged with what it is (the tests read every one back against SQL)."""
-    return Markup('<span class="n" data-key="{}">{}</span>').format(key, text)
+    return Markup(f'<span class="n" data-key="{key}">{escape(text)}</span>')
+
+
+def _missing(value: object) -> bool:
+    return value is None or pd.isna(value)
 
 
 def _value(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else significant(float(value))
+    return "–" if _missing(value) else significant(float(value))
 
 
 def _score(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.1f}"
+    return "–" if _missing(value) else f"{float(value):.1f}"
 
 
 def _text(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else str(value)
+    return "–" if _missing(value) else str(value)
 
 
 def _integer(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
+    return "–" if _missing(value) else f"{int(value):,}"
+
+
+def _year(value: object) -> str:
+    return "–" if _missing(value) else str(int(value))
 
 
 @dataclass
@@ -85,89 +93,89 @@ class ZoneCard:
     more_revisions: int
 
 
-def zone_card(inputs: CardInputs, zone: pd.Series, parts: dict[str, dict[str, pd.DataFrame]],
+def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, dict[str, list[dict]]],
               nodes: dict[str, str]) -> ZoneCard:
-    """The card of one zone from the round's inputs split by zone (`parts`: frame name -> zone -> rows)."""
+    """The card of one zone from the round's inputs split by zone (`parts`: frame name -> zone -> records)."""
     code = zone["zone_code"]
 
-    def rows(name: str) -> pd.DataFrame:
-        return parts[name].get(code, getattr(inputs, name).iloc[0:0])
+    def rows(name: str) -> list[dict]:
+        return parts[name].get(code, [])
 
     identity = {
-        "code": number("zone_code", escape(code)), "name": zone["zone_name"], "province": zone["province_name"],
+        "code": number("zone_code", code), "name": zone["zone_name"], "province": zone["province_name"],
         "region": REGION_LABELS.get(zone["region"], zone["region"]), "type": type_label(zone["zone_type"]),
-        "designated": number("designated_year", _integer(zone["designated_year"]).replace(",", "")),
+        "designated": number("designated_year", _year(zone["designated_year"])),
         "evaluated": "是 yes" if zone["type_evaluation"] else "否 no (特殊实验区 special zone)",
     }
-    rank_row = rows("rank").iloc[0]
+    rank_row = rows("rank")[0]
     reason = rank_row["not_ranked_reason"]
-    scores = rows("scores")
-    quality = rows("quality")
+    scores, quality = rows("scores"), rows("quality")
     findings, revisions = rows("open_findings"), rows("revisions")
     return ZoneCard(
         round=inputs.round, last_batch=inputs.last_batch, years=inputs.years, identity=identity,
         indicators=_indicator_rows(inputs, code, rows("indicators"), rows("values")),
-        score_chart=None if scores.empty else Markup(card_charts.score_panels(
+        score_chart=Markup(card_charts.score_panels(
             f"{code}-scores", scores, nodes, f"本区 {zone['zone_name']}",
-            f"{type_label(zone['zone_type'])} 均值 mean")),
+            f"{type_label(zone['zone_type'])} 均值 mean")) if scores else None,
         scores=_score_rows(scores, nodes),
         rank=_rank(rank_row, zone["zone_type"]),
         not_ranked=NOT_RANKED.get(reason) if isinstance(reason, str) else None,
-        quality=[_quality_row(row) for row in quality.itertuples()],
+        quality=[_quality_row(row) for row in quality],
         open_counts=_open_counts(quality),
-        open_findings=[_finding_row(i, row) for i, row in enumerate(findings.head(LISTED).itertuples())],
+        open_findings=[_finding_row(i, row) for i, row in enumerate(findings[:LISTED])],
         more_findings=max(len(findings) - LISTED, 0),
-        revisions=[_revision_row(i, row) for i, row in enumerate(revisions.head(LISTED).itertuples())],
+        revisions=[_revision_row(i, row) for i, row in enumerate(revisions[:LISTED])],
         more_revisions=max(len(revisions) - LISTED, 0),
     )
 
 
-def _indicator_rows(inputs: CardInputs, code: str, indicators: pd.DataFrame, values: pd.DataFrame) -> list[dict]:
-    names = inputs.catalogue.set_index("indicator_id")
-    series = {i: list(zip(rows["year"], rows["value"], strict=True)) for i, rows in values.groupby("indicator_id")}
+def _indicator_rows(inputs: CardInputs, code: str, indicators: list[dict], values: list[dict]) -> list[dict]:
+    names = {row["indicator_id"]: row for row in inputs.catalogue.to_dict("records")}
+    series: dict[int, list[tuple[int, float]]] = {}
+    for row in values:  # ordered by indicator and year
+        series.setdefault(row["indicator_id"], []).append((int(row["year"]), float(row["value"])))
     out = []
-    for row in indicators.itertuples():
-        i = int(row.indicator_id)
-        key = f"ind-{i}"
-        label = f"{i} {names.at[i, 'name_zh']}"
+    for row in indicators:
+        i = int(row["indicator_id"])
+        key, label = f"ind-{i}", f"{i} {names[i]['name_zh']}"
+        higher = row["direction"] == "higher"
         out.append({
-            "id": i, "name_zh": names.at[i, "name_zh"], "name_en": names.at[i, "name_en"], "unit": row.unit,
-            "better": "越高越好 higher is better" if row.direction == "higher" else "越低越好 lower is better",
-            "arrow": "↑" if row.direction == "higher" else "↓",
-            "value": number(f"{key}-latest_value", _value(row.latest_value)),
-            "year": number(f"{key}-latest_year", _integer(row.latest_year).replace(",", "")),
-            "reported": number(f"{key}-years_reported", str(row.years_reported)),
-            "expected": number(f"{key}-years_expected", str(row.years_expected)),
-            "median": number(f"{key}-type_median", _value(row.type_median)),
-            "iqr": Markup("{}–{}").format(number(f"{key}-type_q1", _value(row.type_q1)),
-                                         number(f"{key}-type_q3", _value(row.type_q3))),
-            "position": POSITIONS.get(row.position, "–") if isinstance(row.position, str) else "–",
-            "sparkline": Markup(card_charts.sparkline(
-                f"{code}-spark-{i}", inputs.years, [(int(y), float(v)) for y, v in series.get(i, [])],
-                f"{label} {inputs.years[0]}–{inputs.years[1]}")),
+            "id": i, "name_zh": names[i]["name_zh"], "name_en": names[i]["name_en"], "unit": row["unit"],
+            "better": "越高越好 higher is better" if higher else "越低越好 lower is better",
+            "arrow": "↑" if higher else "↓",
+            "value": number(f"{key}-latest_value", _value(row["latest_value"])),
+            "year": number(f"{key}-latest_year", _year(row["latest_year"])),
+            "reported": number(f"{key}-years_reported", _integer(row["years_reported"])),
+            "expected": number(f"{key}-years_expected", _integer(row["years_expected"])),
+            "median": number(f"{key}-type_median", _value(row["type_median"])),
+            "iqr": number(f"{key}-type_q1", _value(row["type_q1"])) + "–"
+            + number(f"{key}-type_q3", _value(row["type_q3"])),
+            "position": POSITIONS.get(row["position"], "–"),
+            "sparkline": Markup(card_charts.sparkline(f"{code}-spark-{i}", inputs.years, series.get(i, []),
+                                                      f"{label} {inputs.years[0]}–{inputs.years[1]}")),
             "strip": Markup(card_charts.position_strip(
-                f"{code}-strip-{i}", row.latest_value, row.type_q1, row.type_median, row.type_q3,
+                f"{code}-strip-{i}", row["latest_value"], row["type_q1"], row["type_median"], row["type_q3"],
                 f"{label}: 同类型分布中的位置 position in the type's distribution")),
         })
     return out
 
 
-def _score_rows(scores: pd.DataFrame, nodes: dict[str, str]) -> list[dict]:
+def _score_rows(scores: list[dict], nodes: dict[str, str]) -> list[dict]:
     """The latest year's score and type mean of each node."""
-    if scores.empty:
+    if not scores:
         return []
-    latest = scores[scores["year"] == scores["year"].max()].set_index("node")
-    return [{"name": name,
-             "year": number(f"score-{node}-year", str(int(scores['year'].max()))),
-             "score": number(f"score-{node}-score", _score(latest["score"].get(node))),
-             "mean": number(f"score-{node}-type_mean", _score(latest["type_mean"].get(node)))}
+    year = max(row["year"] for row in scores)
+    latest = {row["node"]: row for row in scores if row["year"] == year}
+    return [{"name": name, "year": number(f"score-{node}-year", _year(year)),
+             "score": number(f"score-{node}-score", _score(latest.get(node, {}).get("score"))),
+             "mean": number(f"score-{node}-type_mean", _score(latest.get(node, {}).get("type_mean")))}
             for node, name in nodes.items()]
 
 
-def _rank(row: pd.Series, zone_type: str) -> dict:
-    if pd.isna(row["rank"]):
+def _rank(row: dict, zone_type: str) -> dict:
+    if _missing(row["rank"]):
         return {}
-    return {"year": number("rank-year", str(int(row["year"]))), "rank": number("rank-rank", _integer(row["rank"])),
+    return {"year": number("rank-year", _year(row["year"])), "rank": number("rank-rank", _integer(row["rank"])),
             "of": number("rank-zones_ranked", _integer(row["zones_ranked"])), "type": type_label(zone_type),
             "p05": number("rank-rank_p05", _score(row["rank_p05"])),
             "p95": number("rank-rank_p95", _score(row["rank_p95"])),
@@ -175,44 +183,42 @@ def _rank(row: pd.Series, zone_type: str) -> dict:
             "runs": number("rank-runs", _integer(row["runs"])), "of_runs": SENSITIVITY_RUNS}
 
 
-def _quality_row(row) -> dict:
-    key = f"batch-{row.batch}"
-    return {"batch": number(f"{key}-batch", str(row.batch)), "status": STATUS_LABELS.get(row.status, row.status),
-            "accepted": number(f"{key}-values_accepted", _integer(row.values_accepted)),
-            "rejected": number(f"{key}-values_rejected", _integer(row.values_rejected)),
-            "findings": number(f"{key}-findings", _integer(row.findings)),
-            "reported": number(f"{key}-cells_reported", _integer(row.cells_reported)),
-            "expected": number(f"{key}-cells_expected", _integer(row.cells_expected)),
-            "coverage": number(f"{key}-coverage_pct", f"{row.coverage_pct:.1f}"),
-            "revised": number(f"{key}-values_revised", _integer(row.values_revised))}
+def _quality_row(row: dict) -> dict:
+    key = f"batch-{row['batch']}"
+    shown = {"accepted": "values_accepted", "rejected": "values_rejected", "findings": "findings",
+             "reported": "cells_reported", "expected": "cells_expected", "revised": "values_revised"}
+    return {"batch": number(f"{key}-batch", _year(row["batch"])),
+            "status": STATUS_LABELS.get(row["status"], row["status"]),
+            "coverage": number(f"{key}-coverage_pct", _score(row["coverage_pct"])),
+            **{name: number(f"{key}-{column}", _integer(row[column])) for name, column in shown.items()}}
 
 
-def _open_counts(quality: pd.DataFrame) -> dict:
-    if quality.empty:
+def _open_counts(quality: list[dict]) -> dict:
+    """The findings open at the end of the round (the same on every batch's row)."""
+    if not quality:
         return {}
-    last = quality.iloc[-1]
-    return {name: number(f"open-{name}", _integer(last[name]))
+    return {name: number(f"open-{name}", _integer(quality[-1][name]))
             for name in ("open_total", "open_rejected", "open_warnings", "open_file_findings")}
 
 
-def _finding_row(i: int, row) -> dict:
+def _finding_row(i: int, row: dict) -> dict:
     key = f"finding-{i}"
-    return {"batch": number(f"{key}-batch", str(row.batch)), "kind": KINDS.get(row.kind, row.kind), "code": row.code,
-            "indicator": number(f"{key}-indicator_id", _integer(row.indicator_id)),
-            "year": number(f"{key}-year", _integer(row.year).replace(",", "")),
-            "cell": number(f"{key}-source_cell", escape(_text(row.source_cell))),
-            "detail": number(f"{key}-detail", escape(_text(row.detail)))}
+    return {"batch": number(f"{key}-batch", _year(row["batch"])), "kind": KINDS.get(row["kind"], row["kind"]),
+            "code": row["code"], "indicator": number(f"{key}-indicator_id", _year(row["indicator_id"])),
+            "year": number(f"{key}-year", _year(row["year"])),
+            "cell": number(f"{key}-source_cell", _text(row["source_cell"])),
+            "detail": number(f"{key}-detail", _text(row["detail"]))}
 
 
-def _revision_row(i: int, row) -> dict:
+def _revision_row(i: int, row: dict) -> dict:
     key = f"revision-{i}"
-    return {"batch": number(f"{key}-new_batch", str(row.new_batch)),
-            "indicator": number(f"{key}-indicator_id", str(row.indicator_id)),
-            "year": number(f"{key}-year", str(row.year)),
-            "old": number(f"{key}-old_value", _value(row.old_value)),
-            "new": number(f"{key}-new_value", _value(row.new_value)),
-            "change": number(f"{key}-relative_change_pct",
-                             "–" if pd.isna(row.relative_change_pct) else f"{row.relative_change_pct:+.1f}")}
+    change = row["relative_change_pct"]
+    return {"batch": number(f"{key}-new_batch", _year(row["new_batch"])),
+            "indicator": number(f"{key}-indicator_id", _year(row["indicator_id"])),
+            "year": number(f"{key}-year", _year(row["year"])),
+            "old": number(f"{key}-old_value", _value(row["old_value"])),
+            "new": number(f"{key}-new_value", _value(row["new_value"])),
+            "change": number(f"{key}-relative_change_pct", "–" if _missing(change) else f"{change:+.1f}")}
 
 
 def _nodes(method: Method) -> dict[str, str]:
@@ -228,7 +234,7 @@ def render_round(inputs: CardInputs, method: Method, environment: Environment) -
              ("indicators", "values", "scores", "rank", "quality", "open_findings", "revisions")}
     card_template = environment.get_template("card.html.j2")
     pages, listed = {}, []
-    for zone in (row for _, row in inputs.zones.iterrows()):
+    for zone in inputs.zones.to_dict("records"):
         card = zone_card(inputs, zone, parts, nodes)
         pages[f"{zone['zone_code']}.html"] = card_template.render(card=card)
         listed.append(_index_row(zone, parts))
@@ -237,16 +243,15 @@ def render_round(inputs: CardInputs, method: Method, environment: Environment) -
     return pages
 
 
-def _index_row(zone: pd.Series, parts: dict[str, dict[str, pd.DataFrame]]) -> dict:
+def _index_row(zone: dict, parts: dict[str, dict[str, list[dict]]]) -> dict:
     code = zone["zone_code"]
-    rank = parts["rank"][code].iloc[0]
+    rank = parts["rank"][code][0]
     quality = parts["quality"].get(code)
-    last = quality.iloc[-1] if quality is not None and len(quality) else None
     return {"code": code, "name": zone["zone_name"], "province": zone["province_name"],
             "type": type_label(zone["zone_type"]),
-            "rank": "–" if pd.isna(rank["rank"]) else f"{int(rank['rank'])} / {int(rank['zones_ranked'])}",
-            "coverage": "–" if last is None else f"{last['coverage_pct']:.1f}",
-            "open": "–" if last is None else str(int(last["open_total"]))}
+            "rank": "–" if _missing(rank["rank"]) else f"{int(rank['rank'])} / {int(rank['zones_ranked'])}",
+            "coverage": _score(quality[-1]["coverage_pct"]) if quality else "–",
+            "open": _integer(quality[-1]["open_total"]) if quality else "–"}
 
 
 def card_environment() -> Environment:
