@@ -1,15 +1,15 @@
 -- description: >
 --   The rank panel of each zone's report card - per round and zone the round expects: its rank within
---   its zone type by the index in the latest year it has one, with the 90 % interval of that rank under
---   the sensitivity analysis (mart.index_rank_round), or why it has none - a special zone left out of
---   the by-type evaluation (staging.expected_zones.type_evaluation false), or a type-evaluated zone
---   without an index score (too few indicators reported).
+--   its zone type by the index in the round's last year, with the 90 % interval of that rank under the
+--   sensitivity analysis (mart.index_rank_round), or why it has none - a special zone left out of the
+--   by-type evaluation (staging.expected_zones.type_evaluation false), or a type-evaluated zone without
+--   an index score that year (too few indicators reported).
 -- columns:
 --   round: Round whose evaluation is shown
 --   zone_code: Zone expected in the round
 --   zone_type: county, district, prefecture or township
 --   type_evaluation: false for the special zones left out of the by-type evaluation
---   year: Latest year in which the zone has a rank; empty when it has none
+--   year: The year ranked (the round's last year); empty when the zone has no rank
 --   rank: Rank within the zone type by the index (1 = best; ties share the best)
 --   zones_ranked: Zones of the type ranked that year
 --   median_rank: Median rank over the sensitivity runs

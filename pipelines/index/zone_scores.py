@@ -7,8 +7,8 @@ per round, zone, year and node (`index` and the five aspects) on 0-100. Min-max 
 the round's own pooled panel, so a round's scores are those its evaluation report published; the
 SQL models take the latest round's as `mart.index_zone_year` and aggregate them by type.
 `mart.index_method` records the method file the scores were computed with. `mart.index_rank_round`
-holds each zone's rank within its type by the index and the 90 % interval of that rank under the
-engine's sensitivity analysis (weights and normalisation varied, `engine.sensitivity`).
+holds each zone's rank within its type by the index in the round's last year and the 90 % interval of that
+rank under the engine's sensitivity analysis (weights and normalisation varied, `engine.sensitivity`).
 """
 
 from __future__ import annotations
@@ -66,14 +66,14 @@ INDEX_ZONE_ROUND = TableDefinition(
 
 INDEX_RANK_ROUND = TableDefinition(
     name="mart.index_rank_round",
-    description="Rank of each type-evaluated zone within its type by the index, per round and year, with the 90 % "
+    description="Rank of each type-evaluated zone within its type by the index in the round's last year, with the 90 % "
     f"interval of that rank under the sensitivity analysis ({SENSITIVITY_RUNS} runs: the method as written, then "
     "every group weight x U(0.8, 1.2), every other run with z-scores instead of min-max; seed "
     f"{SENSITIVITY_SEED}) on the values in force at the end of the round. Rank 1 is the best; ties share the best.",
     columns=(
         ("round", "INTEGER", "Round whose values are evaluated (core.rounds)"),
         ("zone_code", "VARCHAR", "Zone code (type-evaluated zones the round expects)"),
-        ("year", "INTEGER", "Year (first_year .. round-1)"),
+        ("year", "INTEGER", "The round's last year (round-1), the year ranked"),
         ("rank", "DOUBLE", "Rank within the zone type by the index as the method writes it; absent without a score"),
         ("median_rank", "DOUBLE", "Median rank over the sensitivity runs"),
         ("rank_p05", "DOUBLE", "5th percentile of the rank over the runs (the interval's best end)"),
@@ -123,14 +123,14 @@ def zone_scores(data: pd.DataFrame, method: Method) -> pd.DataFrame:
     return scores.rename(columns={"unit": "zone_code"})[SCORE_COLUMNS]
 
 
-def zone_ranks(data: pd.DataFrame, zone_types: dict[str, str], method: Method) -> pd.DataFrame:
-    """Rank within the zone type (`zone_types`: zone code -> type) by the index, and the rank's sensitivity
-    interval, of every zone and year of a round's `evaluation_input`."""
+def zone_ranks(data: pd.DataFrame, zone_types: dict[str, str], method: Method, year: int) -> pd.DataFrame:
+    """Rank within the zone type (`zone_types`: zone code -> type) by the index in `year`, and the rank's
+    sensitivity interval, of every zone of a round's `evaluation_input` (normalised over all its years)."""
     if data.empty:
         return pd.DataFrame(columns=RANK_COLUMNS)
     # one run is the method as written: its median rank is the index's own rank
-    as_written = sensitivity(data, method, 1, groups=zone_types)[["unit", "year", "median_rank"]]
-    varied = sensitivity(data, method, SENSITIVITY_RUNS, SENSITIVITY_SEED, groups=zone_types)
+    as_written = sensitivity(data, method, 1, groups=zone_types, years=[year])[["unit", "year", "median_rank"]]
+    varied = sensitivity(data, method, SENSITIVITY_RUNS, SENSITIVITY_SEED, groups=zone_types, years=[year])
     ranks = varied.merge(as_written.rename(columns={"median_rank": "rank"}), on=["unit", "year"], how="left")
     return ranks.rename(columns={"unit": "zone_code"})[RANK_COLUMNS]
 
@@ -152,15 +152,15 @@ def evaluation_input(con: duckdb.DuckDBPyConnection, round_year: int) -> pd.Data
 def write_index_zone_round(con: duckdb.DuckDBPyConnection, method: Method, method_file: Path) -> int:
     """(Re)create mart.index_zone_round, mart.index_rank_round and mart.index_method in the warehouse being
     built; returns the scores' row count."""
-    rounds = [int(r) for (r,) in con.execute("select round from core.rounds order by round").fetchall()]
+    rounds = con.execute("select round, last_year from core.rounds order by round").fetchall()
     # sorted by zone_code, year, node within a round, as compute_index returns them
     scored, ranked = [], []
-    for round_year in rounds:
+    for round_year, last_year in rounds:
         data = evaluation_input(con, round_year)
         zone_types = dict(con.execute(f"select zone_code, zone_type from ({EVALUATED_ZONES_SQL})",
                                       {"round": round_year}).fetchall())
         scored.append(zone_scores(data, method).assign(round=round_year))
-        ranked.append(zone_ranks(data, zone_types, method).assign(round=round_year))
+        ranked.append(zone_ranks(data, zone_types, method, last_year).assign(round=round_year))
     recorded = pd.DataFrame({"method_name": [method.name], "file_name": [Path(method_file).name],
                              "sha256": [method_digest(method_file)]})
     with transaction(con):

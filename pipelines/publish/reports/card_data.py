@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.publish.reports.data import inputs_digest
@@ -70,12 +71,30 @@ class CardInputs:
         """sha256 over every input, independent of row order (`data.inputs_digest`)."""
         return inputs_digest(self)
 
-    def of_zone(self, frame_name: str) -> dict[str, list[dict]]:
-        """A frame's rows as records, split by zone code in one pass (rows keep their order)."""
-        split: dict[str, list[dict]] = {}
-        for row in getattr(self, frame_name).to_dict("records"):
-            split.setdefault(row["zone_code"], []).append(row)
-        return split
+    def by_zone(self, frame_name: str) -> ByZone:
+        """A frame's rows by zone code."""
+        return ByZone(getattr(self, frame_name))
+
+
+class ByZone:
+    """The rows of a frame ordered by zone code, handed out a zone at a time as records (dicts).
+
+    Records are built only for the zone asked for: a round's values at national scale are more than a
+    million rows, which as dicts all at once would take far more memory than the cards need."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.columns = list(frame.columns)
+        self.arrays = [frame[column].to_numpy() for column in self.columns]
+        codes = frame["zone_code"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
+        ends = [*starts[1:], len(codes)] if len(codes) else []
+        self.spans = {codes[start]: (int(start), int(end)) for start, end in zip(starts, ends, strict=True)}
+
+    def get(self, zone_code: str) -> list[dict]:
+        """The zone's rows in the frame's order (none: an empty list)."""
+        start, end = self.spans.get(zone_code, (0, 0))
+        return [dict(zip(self.columns, row, strict=True))
+                for row in zip(*(array[start:end] for array in self.arrays), strict=True)]
 
 
 def card_inputs(con: duckdb.DuckDBPyConnection, round_year: int, zones: list[str] | None = None) -> CardInputs:

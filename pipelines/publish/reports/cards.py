@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from pipelines.index.method import Method, load_method
 from pipelines.index.zone_scores import SENSITIVITY_RUNS, method_digest
 from pipelines.publish.reports import cache, card_charts, data
-from pipelines.publish.reports.card_data import CardInputs, card_inputs
+from pipelines.publish.reports.card_data import ByZone, CardInputs, card_inputs
 from pipelines.publish.reports.method_text import node_name
 from pipelines.publish.reports.model import REGION_LABELS, STATUS_LABELS, type_label
 from pipelines.publish.reports.render import check_method, report_environment, significant
@@ -93,13 +93,12 @@ class ZoneCard:
     more_revisions: int
 
 
-def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, dict[str, list[dict]]],
-              nodes: dict[str, str]) -> ZoneCard:
-    """The card of one zone from the round's inputs split by zone (`parts`: frame name -> zone -> records)."""
+def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, ByZone], nodes: dict[str, str]) -> ZoneCard:
+    """The card of one zone from the round's inputs by zone (`parts`: frame name -> rows by zone)."""
     code = zone["zone_code"]
 
     def rows(name: str) -> list[dict]:
-        return parts[name].get(code, [])
+        return parts[name].get(code)
 
     identity = {
         "code": number("zone_code", code), "name": zone["zone_name"], "province": zone["province_name"],
@@ -230,7 +229,7 @@ def _nodes(method: Method) -> dict[str, str]:
 def render_round(inputs: CardInputs, method: Method, environment: Environment) -> dict[str, str]:
     """Every card of the round's inputs, and the index page: file name -> HTML."""
     nodes = _nodes(method)
-    parts = {name: inputs.of_zone(name) for name in
+    parts = {name: inputs.by_zone(name) for name in
              ("indicators", "values", "scores", "rank", "quality", "open_findings", "revisions")}
     card_template = environment.get_template("card.html.j2")
     pages, listed = {}, []
@@ -243,9 +242,9 @@ def render_round(inputs: CardInputs, method: Method, environment: Environment) -
     return pages
 
 
-def _index_row(zone: dict, parts: dict[str, dict[str, list[dict]]]) -> dict:
+def _index_row(zone: dict, parts: dict[str, ByZone]) -> dict:
     code = zone["zone_code"]
-    rank = parts["rank"][code][0]
+    rank = parts["rank"].get(code)[0]
     quality = parts["quality"].get(code)
     return {"code": code, "name": zone["zone_name"], "province": zone["province_name"],
             "type": type_label(zone["zone_type"]),
