@@ -330,7 +330,7 @@ def test_unchanged_rounds_are_copied_not_rendered(warehouse: Path, tmp_path: Pat
     rendered: list[int] = []
     original = cards_module.render_round
     monkeypatch.setattr(cards_module, "render_round",
-                        lambda inputs, *args: rendered.append(inputs.round) or original(inputs, *args))
+                        lambda inputs, *args, **kw: rendered.append(inputs.round) or original(inputs, *args, **kw))
     reports = tmp_path / "reports"
     first = write_cards(warehouse, reports, DEFAULT_METHOD)
     first_bytes = {p: p.read_bytes() for p in first}
@@ -363,7 +363,7 @@ def test_sdz_cards_writes_one_zone(warehouse: Path, chosen: dict[str, str], tmp_
 CHARTS_JS = """JSON.stringify([...document.querySelectorAll('svg.chart')].map(svg => {
   const box = svg.getBoundingClientRect();
   return {id: svg.id, x: box.x + scrollX, y: box.y + scrollY, width: box.width, height: box.height,
-          shapes: svg.querySelectorAll('path, rect').length};
+          shapes: svg.querySelectorAll('path, rect, circle').length};
 }))"""
 WIDTH = 800
 

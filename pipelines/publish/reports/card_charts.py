@@ -41,14 +41,14 @@ def sparkline(chart_id: str, years: tuple[int, int], points: Sequence[tuple[int,
         run.append((x(year), y(value)))
     _run(canvas, run)
     if points:
-        canvas.marker(x(points[-1][0]), y(points[-1][1]), "o", ZONE_COLOUR, 3)
+        canvas.dot(x(points[-1][0]), y(points[-1][1]), 2.2, ZONE_COLOUR)
     return canvas.svg(chart_id, label)
 
 
 def _run(canvas: svg.Canvas, points: list[tuple[float, float]]) -> None:
     """A sparkline's unbroken run of years; a lone year as a dot."""
     if len(points) == 1:
-        canvas.marker(*points[0], "o", TYPE_COLOUR, 1.6)
+        canvas.dot(*points[0], 1.3, TYPE_COLOUR)
     canvas.polyline(points, TYPE_COLOUR, 1.3)
 
 
@@ -68,7 +68,7 @@ def position_strip(chart_id: str, value: float | None, q1: float | None, median:
     canvas.line(8, 15, 142, 15, "#bbbbbb", 0.8)
     canvas.rect(scale(q1), 8, scale(q3) - scale(q1), 14, TYPE_COLOUR, 0.25)
     canvas.line(scale(median), 6, scale(median), 24, TYPE_COLOUR, 1.6)
-    canvas.marker(scale(value), 15, "o", ZONE_COLOUR, 5)
+    canvas.dot(scale(value), 15, 3.5, ZONE_COLOUR)
     return canvas.svg(chart_id, label)
 
 

@@ -9,6 +9,7 @@ model and round, never per zone - and splits the rows by zone.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import duckdb
@@ -67,6 +68,11 @@ class CardInputs:
     open_findings: pd.DataFrame
     revisions: pd.DataFrame
 
+    @functools.cached_property
+    def names(self) -> dict[int, dict]:
+        """The catalogue's rows by indicator id."""
+        return {row["indicator_id"]: row for row in self.catalogue.to_dict("records")}
+
     def digest(self) -> str:
         """sha256 over every input, independent of row order (`data.inputs_digest`)."""
         return inputs_digest(self)
@@ -83,12 +89,14 @@ class ByZone:
     million rows, which as dicts all at once would take far more memory than the cards need."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        self.columns = list(frame.columns)
+        # the records leave out the zone code (the caller knows it): a Python string per row is what a
+        # million rows would cost most
+        self.columns = [column for column in frame.columns if column != "zone_code"]
         self.arrays = [frame[column].to_numpy() for column in self.columns]
-        codes = frame["zone_code"].to_numpy()
+        codes, zones = pd.factorize(frame["zone_code"])
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
         ends = [*starts[1:], len(codes)] if len(codes) else []
-        self.spans = {codes[start]: (int(start), int(end)) for start, end in zip(starts, ends, strict=True)}
+        self.spans = {zones[codes[start]]: (int(start), int(end)) for start, end in zip(starts, ends, strict=True)}
 
     def get(self, zone_code: str) -> list[dict]:
         """The zone's rows in the frame's order (none: an empty list)."""

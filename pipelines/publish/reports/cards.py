@@ -14,6 +14,7 @@ cards of one round (the `sdz cards` command).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,8 @@ NOT_RANKED = {
     "not_type_evaluated": ("本区为特殊实验区，不参加按类型的评价（登记表 type_evaluation 为 false），故无指数与排名。",
                            "A special zone, left out of the evaluation by zone type (type_evaluation false in the "
                            "zone registry): no index and no rank."),
-    "no_index_score": ("本区报送的指标不足以计算指数，故无排名。",
-                       "Too few indicators reported for an index score: no rank."),
+    "no_index_score": ("本区本轮最后一年报送的指标不足以计算指数，故无排名。",
+                       "Too few indicators reported for an index score in the round's last year: no rank."),
 }
 KINDS = {"rejected": "拒收 rejected", "warning": "警告 warning", "refused_file": "文件拒收 file refused"}
 LISTED = 12  # open findings and revisions listed on a card; the rest are counted
@@ -129,7 +130,7 @@ def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, ByZone], nodes: d
 
 
 def _indicator_rows(inputs: CardInputs, code: str, indicators: list[dict], values: list[dict]) -> list[dict]:
-    names = {row["indicator_id"]: row for row in inputs.catalogue.to_dict("records")}
+    names = inputs.names
     series: dict[int, list[tuple[int, float]]] = {}
     for row in values:  # ordered by indicator and year
         series.setdefault(row["indicator_id"], []).append((int(row["year"]), float(row["value"])))
@@ -226,20 +227,21 @@ def _nodes(method: Method) -> dict[str, str]:
             if key == method.root or key in method.groups}
 
 
-def render_round(inputs: CardInputs, method: Method, environment: Environment) -> dict[str, str]:
-    """Every card of the round's inputs, and the index page: file name -> HTML."""
+def render_round(inputs: CardInputs, method: Method, environment: Environment,
+                 with_index: bool = True) -> Iterator[tuple[str, str]]:
+    """Every card of the round's inputs, then (`with_index`) the index page, as (file name, HTML), one at a
+    time: a round's cards together are hundreds of megabytes of text at national scale."""
     nodes = _nodes(method)
     parts = {name: inputs.by_zone(name) for name in
              ("indicators", "values", "scores", "rank", "quality", "open_findings", "revisions")}
     card_template = environment.get_template("card.html.j2")
-    pages, listed = {}, []
+    listed = []
     for zone in inputs.zones.to_dict("records"):
-        card = zone_card(inputs, zone, parts, nodes)
-        pages[f"{zone['zone_code']}.html"] = card_template.render(card=card)
+        yield f"{zone['zone_code']}.html", card_template.render(card=zone_card(inputs, zone, parts, nodes))
         listed.append(_index_row(zone, parts))
-    pages["index.html"] = environment.get_template("cards_index.html.j2").render(
-        round=inputs.round, last_batch=inputs.last_batch, zones=listed)
-    return pages
+    if with_index:
+        yield "index.html", environment.get_template("cards_index.html.j2").render(
+            round=inputs.round, last_batch=inputs.last_batch, zones=listed)
 
 
 def _index_row(zone: dict, parts: dict[str, ByZone]) -> dict:
@@ -307,15 +309,14 @@ def write_zone_cards(warehouse_path: Path, round_year: int, zones: list[str], ou
     if unknown:
         raise ValueError(f"zone(s) {', '.join(unknown)} not expected in round {round_year}: no card (zone codes as "
                          "in the registry, e.g. 111216)")
-    pages = render_round(inputs, method, card_environment())
-    if zones:
-        pages.pop("index.html")
-    return _write_pages(Path(out), pages)
+    return _write_pages(Path(out), render_round(inputs, method, card_environment(), with_index=not zones))
 
 
-def _write_pages(folder: Path, pages: dict[str, str]) -> list[Path]:
+def _write_pages(folder: Path, pages: Iterable[tuple[str, str]]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, html in pages.items():
-        (folder / name).write_text(html, encoding="utf-8")
-    return sorted(folder / name for name in pages)
+    written = []
+    for name, html in pages:
+        written.append(folder / name)
+        written[-1].write_text(html, encoding="utf-8")
+    return sorted(written)
 
