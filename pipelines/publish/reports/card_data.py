@@ -42,7 +42,8 @@ READS = {
     "open_findings": f"""select feedback_zone as zone_code, batch, kind, code, indicator_id, year, raw_value,
                                 source_cell, detail
                          from mart.findings
-                         where round = $r and is_open and {ZONE_FILTER.replace('zone_code', 'feedback_zone')}
+                         where round = $r and is_open and feedback_zone is not null
+                           and {ZONE_FILTER.replace('zone_code', 'feedback_zone')}
                          order by feedback_zone, batch, indicator_id nulls first, year, source_cell, code""",
     "revisions": f"""select zone_code, indicator_id, year, old_value, new_value, new_batch, relative_change_pct
                      from mart.revisions where new_round = $r and {ZONE_FILTER}
