@@ -102,7 +102,7 @@ def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, ByZone], nodes: d
         return parts[name].get(code)
 
     identity = {
-        "code": number("zone_code", code), "name": zone["zone_name"], "province": zone["province_name"],
+        "code": number("zone_code", code), "name": _text(zone["zone_name"]), "province": _text(zone["province_name"]),
         "region": REGION_LABELS.get(zone["region"], zone["region"]), "type": type_label(zone["zone_type"]),
         "designated": number("designated_year", _year(zone["designated_year"])),
         "evaluated": "是 yes" if zone["type_evaluation"] else "否 no (特殊实验区 special zone)",
