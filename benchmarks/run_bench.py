@@ -10,6 +10,8 @@ once as workbooks (one file per zone), it measures in one process run:
 - a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
   cache), timed beside a rebuild of the same files without the cache and checked against it
   table by table;
+- the zone report cards: every card of the round written from the finished warehouse with no cache
+  (the `zone_cards` step of the run above may have copied them from an earlier run's cache);
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
 It prints a table and writes build/bench/results.json. Data are generated once under build/bench/.
 """
@@ -37,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZES = (300, 1000, 2850)
 STAGES = {  # Dagster step → stage
     "zone_registry": "inventory", "submission_inventory": "inventory", "parsed_submissions": "parse",
-    "validated_values": "validate", "core_tables": "load", "warehouse": "publish", "reports": "reports",
+    "validated_values": "validate", "core_tables": "load", "index_zone_round": "index", "warehouse": "publish",
+    "reports": "reports", "zone_cards": "cards",
     "feedback_workbooks": "publish", "parquet_exports": "publish",
 }
 
@@ -95,6 +98,20 @@ def stage_seconds(warehouse: Path) -> dict[str, float]:
         return stages
 
 
+def cards_write(warehouse: Path) -> dict:
+    """Seconds to write every zone card of the warehouse's rounds from scratch (a cache of their own, empty)."""
+    from pipelines.publish.reports.cards import write_cards
+    from pipelines.runtime.settings import DEFAULT_METHOD
+
+    out = warehouse.parent / "cards-bench"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    written = write_cards(warehouse, out / "reports", DEFAULT_METHOD, cache_dir=out / "cache")
+    seconds = time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)
+    return {"cards": sum(path.name != "index.html" for path in written), "cards_seconds": round(seconds, 2)}
+
+
 def floor_run(folder: Path, raw: Path) -> float:
     """Seconds of `sdz run` on the same registry with no submission at all: what a run costs before any
     value (interpreter, imports, Dagster's run of every step and its event log, publishing, reports)."""
@@ -138,6 +155,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             bare = bare_csv(raw) if fmt == "csv" else bare_workbooks(raw)
             floor = floor_run(folder, raw)
             full = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
+            cards = cards_write(folder / "warehouse" / "sdz.duckdb")
             write_supplementary(raw, 0.05, fmt)
             rerun = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             shutil.rmtree(folder / "rebuild", ignore_errors=True)
@@ -147,7 +165,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             row = {"format": fmt, "zones": zones, "values": zones * 16 * 31, "bare_seconds": round(bare, 2),
                    "sdz_seconds": full["seconds"], "ratio": round(full["seconds"] / bare, 1),
                    "floor_seconds": floor, "floor_ratio": round(floor / bare, 1),
-                   "peak_rss_mb": full["peak_rss_mb"], "stages": full["stages"],
+                   "peak_rss_mb": full["peak_rss_mb"], "stages": full["stages"], **cards,
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
                    "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
                    "rerun_peak_rss_mb": rerun["peak_rss_mb"],
@@ -166,13 +184,14 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
 
 def print_table(results: dict) -> None:
     print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>9}{'floor s':>9}{'sdz s':>8}{'ratio':>7}{'peak MB':>9}"
-          f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}  stages (s)")
+          f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}{'cards s':>9}  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
         print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>9}{r['floor_seconds']:>9}"
               f"{r['sdz_seconds']:>8}"
               f"{r['ratio']:>7}{r['peak_rss_mb']:>9}{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}"
-              f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}  {stages}")
+              f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}{r.get('cards_seconds', ''):>9}"
+              f"  {stages}")
     for fmt in ("csv", "workbook"):
         if f"exponent_{fmt}" in results:
             print(f"time ∝ size^k, {fmt}: k = {results[f'exponent_{fmt}']}")

@@ -5,6 +5,7 @@
     sdz sql [QUERY] [--warehouse FILE] [--csv]   read-only SQL on the warehouse
     sdz ui [--raw DIR] [--warehouse FILE] [--method YAML] [--port N]   the Dagster UI (`dagster dev`)
     sdz index --data CSV --method YAML --out CSV [--sensitivity N]
+    sdz cards --round R [--zone CODE ...] [--warehouse FILE] [--out DIR] [--method YAML]   zone report cards
     sdz demo DIR                              write the synthetic demo submissions
     sdz --version
 
@@ -184,6 +185,32 @@ def sql(
                 run_sql(con, sys.stdin.read(), printer)
     except SqlError as error:
         raise fail(str(error)) from None
+
+
+@app.command()
+def cards(
+    round_year: Annotated[int, typer.Option("--round", help="round whose cards to write (as of its last batch)")],
+    zone: Annotated[list[str] | None, typer.Option(help="zone code; repeat for several (default: every zone the "
+                                                   "round expects, with the index page)")] = None,
+    warehouse: WarehouseOption = None,
+    out: Annotated[Path | None, typer.Option(help="folder to write into (default: reports/<round>/zones/ "
+                                             "beside the warehouse)")] = None,
+    method: MethodOption = None,
+) -> None:
+    """Write zone report cards of one round from an existing warehouse (read-only)."""
+    from pipelines.publish.reports.cards import write_zone_cards
+    from pipelines.runtime.settings import SdzSettings
+
+    settings = SdzSettings.from_env(warehouse=warehouse, method_file=method)
+    if not settings.warehouse_path.is_file():
+        raise fail(f"{settings.warehouse_path}: no warehouse; run `sdz run` first or pass --warehouse")
+    folder = out or settings.output_dir / "reports" / str(round_year) / "zones"
+    try:
+        written = write_zone_cards(settings.warehouse_path, round_year, list(zone or []), folder,
+                                   Path(settings.method_file))
+    except ValueError as error:
+        raise fail(str(error)) from None
+    console.print(f"{len(written)} file(s) written to {folder}")
 
 
 @app.command()

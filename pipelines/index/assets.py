@@ -6,7 +6,13 @@ import dagster as dg
 import duckdb
 
 from pipelines.index.method import MethodError
-from pipelines.index.zone_scores import INDEX_METHOD, INDEX_ZONE_ROUND, load_evaluation_method, write_index_zone_round
+from pipelines.index.zone_scores import (
+    INDEX_METHOD,
+    INDEX_RANK_ROUND,
+    INDEX_ZONE_ROUND,
+    load_evaluation_method,
+    write_index_zone_round,
+)
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import ensure_build
 from schemas.core_tables import TableDefinition
@@ -25,11 +31,12 @@ def _spec(table: TableDefinition) -> dg.AssetSpec:
     )
 
 
-@dg.multi_asset(group_name="index", specs=[_spec(INDEX_ZONE_ROUND), _spec(INDEX_METHOD)])
+@dg.multi_asset(group_name="index", specs=[_spec(INDEX_ZONE_ROUND), _spec(INDEX_RANK_ROUND), _spec(INDEX_METHOD)])
 def index_zone_round(context: dg.AssetExecutionContext, settings: SdzSettings):
     """Innovation-capacity index and its five aspects per round, type-evaluated zone and year (0-100), computed by
     the composite-index engine from the method file (default: schemas/methods/default.yaml) on the values in force
-    at the end of each round; and the method file they were computed with."""
+    at the end of each round; each zone's rank within its type with its sensitivity interval; and the method file
+    they were computed with."""
     try:
         method = load_evaluation_method(settings.method_file)
     except MethodError as error:
@@ -39,5 +46,7 @@ def index_zone_round(context: dg.AssetExecutionContext, settings: SdzSettings):
         rows = write_index_zone_round(con, method, Path(settings.method_file))
     yield dg.MaterializeResult(asset_key=dg.AssetKey(INDEX_ZONE_ROUND.name.split(".")),
                                metadata={"dagster/row_count": rows, "method": settings.method_file})
+    yield dg.MaterializeResult(asset_key=dg.AssetKey(INDEX_RANK_ROUND.name.split(".")),
+                               metadata={"method": settings.method_file})
     yield dg.MaterializeResult(asset_key=dg.AssetKey(INDEX_METHOD.name.split(".")),
                                metadata={"dagster/row_count": 1, "method": settings.method_file})

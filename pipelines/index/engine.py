@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -211,10 +211,21 @@ def _aggregate(children: np.ndarray, weights: np.ndarray, aggregate: str) -> np.
 
 def _evaluate(panel: _Panel, method: Method, normalisation: str = "minmax") -> dict[str, np.ndarray]:
     """Scores on the unit scale (not yet multiplied by method.scale) of every leaf and reachable group."""
+    return _aggregated(_normalised(panel, method, normalisation), method, normalisation)
+
+
+def _normalised(panel: _Panel, method: Method, normalisation: str) -> dict[str, np.ndarray]:
+    """Every leaf's normalised values (over the whole panel), by leaf key."""
     scores: dict[str, np.ndarray] = {}
     for j, key in enumerate(panel.leaves):
         leaf = method.indicators[key]
         scores[key] = _normalise(_transform(panel.values[:, j], leaf, panel.rows), leaf, normalisation)
+    return scores
+
+
+def _aggregated(leaves: dict[str, np.ndarray], method: Method, normalisation: str) -> dict[str, np.ndarray]:
+    """The leaves' scores with every reachable group's added (a new dict; the groups are row by row)."""
+    scores = dict(leaves)
     for key in method.evaluation_order():
         group = method.groups[key]
         # The geometric mean is undefined for negative z-scores; z-score variants aggregate
@@ -274,7 +285,8 @@ def _perturbed(method: Method, rng: np.random.Generator) -> Method:
     return replace(method, groups=groups)
 
 
-def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0) -> pd.DataFrame:
+def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0,
+                groups: Mapping[Any, str] | None = None, years: Collection[Any] | None = None) -> pd.DataFrame:
     """Rank uncertainty of the root score under changes of weights and normalisation.
 
     Run 0 is the method as written; runs 1 … runs-1 multiply every group weight by an
@@ -285,29 +297,42 @@ def sensitivity(data: pd.DataFrame, method: Method, runs: int, seed: int = 0) ->
     ``runs=1`` gives the ranks of the unperturbed index.
 
     In every run units are ranked per year by the root score (rank 1 = best, ties share the best
-    rank). Returns unit, year, median_rank, rank_p05, rank_p95 (linear-interpolated percentiles)
-    and runs (the number of runs in which the unit had a root score that year); unit-years
-    without a root score in any run are left out. Deterministic for a given seed.
+    rank); with ``groups`` (unit -> group, e.g. the zone type) per group and year, normalised still
+    over the whole panel, so that run 0 ranks the index's own scores. Returns unit, year, median_rank,
+    rank_p05, rank_p95 (linear-interpolated percentiles) and runs (the number of runs in which the unit
+    had a root score that year); unit-years without a root score in any run are left out. With
+    ``years``, only those years are ranked (and returned); normalisation is still over the whole
+    panel, so their ranks are the same as without. Deterministic for a given seed.
     """
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     panel = _panel(data, method)
     rng = np.random.default_rng(seed)
-    year_codes = pd.factorize(panel.rows.get_level_values("year"))[0]
-    ranks = np.full((len(panel.rows), runs), np.nan)
+    ranked = np.ones(len(panel.rows), dtype=bool)
+    if years is not None:
+        ranked = panel.rows.get_level_values("year").isin(list(years))
+    rows = panel.rows[ranked]
+    by = [rows.get_level_values("year")]
+    if groups is not None:
+        by.append(rows.get_level_values("unit").map(lambda unit: groups.get(unit, "")))
+    ranked_together = pd.MultiIndex.from_arrays(by).factorize()[0]
+    # Weights change the aggregation only: each normalisation's leaves are computed once, for the rows ranked.
+    leaves = {normalisation: {key: values[ranked] for key, values in _normalised(panel, method, normalisation).items()}
+              for normalisation in (["minmax", "zscore"] if runs > 1 else ["minmax"])}
+    ranks = np.full((len(rows), runs), np.nan)
     for run in range(runs):
         variant = method if run == 0 else _perturbed(method, rng)
         normalisation = "zscore" if run % 2 == 1 else "minmax"
-        root = _evaluate(panel, variant, normalisation)[method.root]
-        ranks[:, run] = pd.Series(root).groupby(year_codes).rank(ascending=False, method="min").to_numpy()
+        root = _aggregated(leaves[normalisation], variant, normalisation)[method.root]
+        ranks[:, run] = pd.Series(root).groupby(ranked_together).rank(ascending=False, method="min").to_numpy()
 
     counted = (~np.isnan(ranks)).sum(axis=1)
     keep = counted > 0
     ranks, counted = ranks[keep], counted[keep]
     return pd.DataFrame(
         {
-            "unit": panel.rows.get_level_values("unit").to_numpy()[keep],
-            "year": panel.rows.get_level_values("year").to_numpy()[keep],
+            "unit": rows.get_level_values("unit").to_numpy()[keep],
+            "year": rows.get_level_values("year").to_numpy()[keep],
             "median_rank": _row_percentile(ranks, counted, 50),
             "rank_p05": _row_percentile(ranks, counted, 5),
             "rank_p95": _row_percentile(ranks, counted, 95),

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines.index.zone_scores import INDEX_METHOD, INDEX_ZONE_ROUND
+from pipelines.index.zone_scores import INDEX_METHOD, INDEX_RANK_ROUND, INDEX_ZONE_ROUND
 from pipelines.models.sql_models import discover_models
 from pipelines.runtime.settings import PROJECT_ROOT, SQL_MODELS_DIR
 from schemas.catalogue import load_catalogue, load_reason_codes
@@ -46,7 +46,7 @@ def indicators_table() -> str:
 
 def tables_reference() -> str:
     lines = ["| table | one row per / what it holds |", "|---|---|"]
-    for table in [*core_table_definitions().values(), INDEX_ZONE_ROUND, INDEX_METHOD]:
+    for table in [*core_table_definitions().values(), INDEX_ZONE_ROUND, INDEX_RANK_ROUND, INDEX_METHOD]:
         lines.append(f"| `{table.name}` | {table.description} |")
     for model in discover_models(SQL_MODELS_DIR).values():
         lines.append(f"| `{model.table}` | {' '.join(model.description.split())} |")

@@ -5,13 +5,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.publish.reports.cards import write_cards
 from pipelines.publish.reports.pdf import NO_BROWSER, find_browser
 from pipelines.publish.reports.render import write_reports
 from pipelines.runtime.settings import SdzSettings
 
 
 def report_definitions(warehouse_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
-    """The `reports` asset, downstream of the published warehouse (`warehouse_key`)."""
+    """The `reports` and `zone_cards` assets, downstream of the published warehouse (`warehouse_key`)."""
 
     @dg.asset(group_name="publish", deps=[warehouse_key], kinds={"html", "excel"})
     def reports(context: dg.AssetExecutionContext, settings: SdzSettings) -> dg.MaterializeResult:
@@ -32,4 +33,17 @@ def report_definitions(warehouse_key: dg.AssetKey) -> list[dg.AssetsDefinition]:
             "folder": dg.MetadataValue.path(str(folder)),
         })
 
-    return [reports]
+    @dg.asset(group_name="publish", deps=[warehouse_key, reports], kinds={"html"})
+    def zone_cards(settings: SdzSettings) -> dg.MaterializeResult:
+        """A report card for every zone each round expects (reports/<round>/zones/<zone_code>.html, with an
+        index.html): the zone's indicators against its type, its index and aspects against the type mean, its
+        rank with the 90 % interval of the sensitivity analysis, and its data quality, as of the round's end."""
+        folder = settings.output_dir / "reports"
+        written = write_cards(settings.warehouse_path, folder, Path(settings.method_file))
+        return dg.MaterializeResult(metadata={
+            "cards": sum(path.name != "index.html" for path in written),
+            "rounds": ", ".join(sorted({path.parent.parent.name for path in written})),
+            "folder": dg.MetadataValue.path(str(folder)),
+        })
+
+    return [reports, zone_cards]

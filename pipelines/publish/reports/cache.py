@@ -8,13 +8,15 @@ read, with the versions of the libraries that compute and format the numbers and
 workbooks). Each entry is a folder `<key>/` holding the round's four files, stored after a fresh
 render, so a copy is byte for byte what rendering again would write. A new round therefore
 renders only itself; an older round is rendered again only when its as-of data, the method or the
-code changed.
+code changed. The zone cards of a round (`pipelines.publish.reports.cards`) are kept the same way, an
+entry holding the round's whole `zones/` folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.runtime.code_version import code_digest
@@ -51,9 +53,10 @@ def restore(cache_dir: Path, key: str, folder: Path) -> bool:
     return True
 
 
-def store(cache_dir: Path, key: str, folder: Path) -> None:
-    """Keep a copy of the freshly rendered reports in `folder` under `key` (written aside, then renamed);
-    an entry already kept gets the PDFs it lacks."""
+def store(cache_dir: Path, key: str, folder: Path, names: Sequence[str] | None = REPORT_FILES) -> None:
+    """Keep a copy of the freshly rendered files `names` of `folder` (None: all of it) and of the PDFs printed
+    beside them under `key`, written aside and then renamed, so that an entry is always whole; an entry
+    already kept gets the PDFs it lacks."""
     entry = cache_dir / key
     pdfs = [name for name in PDF_FILES if (folder / name).is_file()]
     if entry.is_dir():
@@ -64,10 +67,20 @@ def store(cache_dir: Path, key: str, folder: Path) -> None:
         return
     writing = cache_dir / f".{key}.writing"
     shutil.rmtree(writing, ignore_errors=True)
-    writing.mkdir(parents=True)
-    for name in REPORT_FILES + pdfs:
-        shutil.copyfile(folder / name, writing / name)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    kept = None if names is None else [*names, *pdfs]
+    shutil.copytree(folder, writing, ignore=None if kept is None else
+                    lambda _folder, found: [name for name in found if name not in kept])
     writing.rename(entry)
+
+
+def restore_folder(cache_dir: Path, key: str, folder: Path) -> bool:
+    """Copy the cached folder of `key` (a round's zone cards) to `folder`; False when there is none."""
+    entry = cache_dir / key
+    if not entry.is_dir():
+        return False
+    shutil.copytree(entry, folder)
+    return True
 
 
 def prune(cache_dir: Path, keep: set[str]) -> None:

@@ -81,20 +81,26 @@ class RoundInputs:
         return int(self.structure.loc[self.structure["dimension"] == "region", "provinces"].sum())
 
     def digest(self) -> str:
-        """sha256 over every input: column names and types, row count and the sum of the rows' hashes.
+        """sha256 over every input (`inputs_digest`)."""
+        return inputs_digest(self)
 
-        Summing pandas' fixed-key row hashes makes the digest independent of row order."""
-        digest = hashlib.sha256()
-        for item in fields(self):
-            value = getattr(self, item.name)
-            digest.update(item.name.encode())
-            if isinstance(value, pd.DataFrame):
-                rows = pd.util.hash_pandas_object(value, index=False).to_numpy(dtype=np.uint64)
-                digest.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
-                digest.update(f"{len(rows)} {int(rows.sum(dtype=np.uint64))}".encode())  # sum wraps around 2**64
-            else:
-                digest.update(repr(value).encode())
-        return digest.hexdigest()
+
+def inputs_digest(inputs: object) -> str:
+    """sha256 over every field of a dataclass of inputs: frames by column names and types, row count and the
+    sum of the rows' hashes, other values by their repr.
+
+    Summing pandas' fixed-key row hashes makes the digest independent of row order."""
+    digest = hashlib.sha256()
+    for item in fields(inputs):
+        value = getattr(inputs, item.name)
+        digest.update(item.name.encode())
+        if isinstance(value, pd.DataFrame):
+            rows = pd.util.hash_pandas_object(value, index=False).to_numpy(dtype=np.uint64)
+            digest.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
+            digest.update(f"{len(rows)} {int(rows.sum(dtype=np.uint64))}".encode())  # sum wraps around 2**64
+        else:
+            digest.update(repr(value).encode())
+    return digest.hexdigest()
 
 
 def round_inputs(con: duckdb.DuckDBPyConnection, round_year: int, last_batch: int) -> RoundInputs:

@@ -77,7 +77,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path, ca
     rounds: list[tuple[str, Path]] = []  # (cache key, staged folder)
     environment = report_environment()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        _check_method(con, Path(method_file), digest)
+        check_method(con, Path(method_file), digest)
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
             inputs = data.round_inputs(con, round_year, last_batch)
@@ -96,13 +96,16 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path, ca
     written = [reports_dir / folder.name / name for _, folder in rounds
                for name in cache.REPORT_FILES + cache.PDF_FILES if (folder / name).is_file()]
     staging.mkdir(parents=True, exist_ok=True)
+    for cards in reports_dir.glob("*/zones"):  # the zone cards (`cards.write_cards`) of the rounds still present stay
+        if (staging / cards.parent.name).is_dir():
+            cards.rename(staging / cards.parent.name / "zones")
     shutil.rmtree(reports_dir, ignore_errors=True)
     staging.rename(reports_dir)
     cache.prune(cache_dir, {key for key, _ in rounds})
     return written
 
 
-def _check_method(con: duckdb.DuckDBPyConnection, method_file: Path, digest: str) -> None:
+def check_method(con: duckdb.DuckDBPyConnection, method_file: Path, digest: str) -> None:
     """Refuse to describe one method beside the scores of another."""
     name, file_name, recorded = data.index_method(con)
     if recorded != digest:

@@ -59,6 +59,10 @@ class Canvas:
         if len(points) > 2:
             self.parts.append(f'<path d="M{_path(points)}Z" fill="{fill}" fill-opacity="{opacity:g}" stroke="none"/>')
 
+    def dot(self, x: float, y: float, radius: float, colour: str) -> None:
+        """A filled circle (cheaper to write than a marker, for charts drawing many of them)."""
+        self.parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{radius:g}" fill="{colour}"/>')
+
     def marker(self, x: float, y: float, shape: str, colour: str, size: float = 3.5) -> None:
         """A point marker: o circle, s square, ^ triangle, D diamond, anything else a cross."""
         r = size / 2 + 0.5
