@@ -92,16 +92,33 @@ def file_state(path: Path) -> FileState:
 
 
 def raw_state(raw_path: Path, method_file: Path, limits: FileLimits) -> RawState:
-    """The fingerprint of everything a run on raw_path would read (links are followed, as the inventory does)."""
-    files = {}
-    for path in sorted(raw_path.rglob("*")):
-        if path.is_file():
-            files[path.relative_to(raw_path).as_posix()] = file_state(path)
+    """The fingerprint of everything a run on raw_path would read."""
     inputs = hashlib.sha256()
     inputs.update(code_digest(CODE_PACKAGES, installed_libraries()).encode())
     inputs.update(file_state(method_file).sha256.encode() if method_file.is_file() else b"no method file")
     inputs.update(f"{limits.max_file_bytes}/{limits.max_inflated_bytes}".encode())
-    return RawState(inputs.hexdigest(), files)
+    return RawState(inputs.hexdigest(), files_under(raw_path))
+
+
+def files_under(raw_path: Path) -> dict[str, FileState]:
+    """Every file under raw_path by relative path, following links to folders (a round folder may be one)
+    but never into a folder twice; a link to nothing is listed as unreadable."""
+    files, seen = {}, set()
+    for current, folders, names in os.walk(raw_path, followlinks=True):
+        status = os.stat(current)
+        if (status.st_dev, status.st_ino) in seen:
+            folders.clear()
+            continue
+        seen.add((status.st_dev, status.st_ino))
+        folders.sort()
+        for name in sorted(names):
+            path = Path(current, name)
+            try:
+                state = file_state(path)
+            except OSError:
+                state = FileState(-1, "unreadable")
+            files[path.relative_to(raw_path).as_posix()] = state
+    return files
 
 
 def raw_changes(published: RawState | None, current: RawState) -> RawChanges:
