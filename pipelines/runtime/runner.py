@@ -109,17 +109,21 @@ def _published_summary(settings: SdzSettings) -> RunSummary:
 
 def materialize_all(settings: SdzSettings) -> dg.ExecuteInProcessResult:
     """Every asset and check of the definitions, in one in-process run."""
+    import dagster as dg
+
     from pipelines.definitions import defs
     from pipelines.runtime.instance import sdz_instance
     from pipelines.runtime.job import WHOLE_RUN
 
-    # The definitions were built once, when their module was imported; this run's settings replace theirs.
+    # The definitions were built once, when their module was imported; this run's settings replace theirs,
+    # and values pass between steps in memory (Dagster's default would pickle each step's output to disk).
     job = defs.resolve_job_def(WHOLE_RUN.name)
+    resources = {"settings": settings, "io_manager": dg.mem_io_manager}
     # The terminal shows the summary; Dagster's event log stays in the run history.
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with sdz_instance(settings) as instance:
         return job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
-                                      tags={"sdz/started_by": "sdz run"}, resources={"settings": settings})
+                                      tags={"sdz/started_by": "sdz run"}, resources=resources)
 
 
 def record_unchanged_run(settings: SdzSettings, state: RawState) -> None:
