@@ -240,6 +240,23 @@ def test_run_with_invalid_registry(raw: Path) -> None:
     assert not warehouse.exists()
 
 
+def test_a_run_with_nothing_new_rebuilds_nothing_and_a_new_file_rebuilds(raw: Path) -> None:
+    write_workbook(batch_dir(raw) / "kunshan.xlsx", values=plausible_values(0))
+    warehouse = raw.parent / "out" / "sdz.duckdb"
+    runs = []
+    for _ in range(2):
+        runs.append(sdz("run", "--raw", raw, "--warehouse", warehouse, cwd=raw.parent))
+        assert runs[-1].returncode == 0, runs[-1].stdout + runs[-1].stderr
+    assert "not rebuilt" not in runs[0].stdout and "not rebuilt" in runs[1].stdout
+    assert line_with(runs[1].stdout, "Feedback workbooks written") == line_with(runs[0].stdout,
+                                                                                  "Feedback workbooks written")
+    write_workbook(batch_dir(raw) / "hualong.xlsx", zone_code=HUALONG, values=plausible_values(1))
+    third = sdz("run", "--raw", raw, "--warehouse", warehouse, cwd=raw.parent)
+    assert third.returncode == 0 and "not rebuilt" not in third.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from core.submission_files").fetchone()[0] == 2
+
+
 # --- sdz --version -----------------------------------------------------------------------------
 
 def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
