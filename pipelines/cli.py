@@ -30,8 +30,8 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 
-# Help texts only: the defaults themselves are pipelines.runtime.settings' (not imported here, which would
-# load Dagster for `sdz --version`).
+# Help texts only: the defaults themselves are pipelines.runtime.defaults' (Dagster is imported only by the
+# commands that run or show the asset graph: `sdz run` and `sdz ui`).
 RawOption = Annotated[Path | None, typer.Option(help="raw folder (default: $SDZ_RAW_DIR or raw/)")]
 WarehouseOption = Annotated[Path | None, typer.Option(help="warehouse file (default: $SDZ_WAREHOUSE or "
                                                       "warehouse/sdz.duckdb)")]
@@ -65,16 +65,19 @@ def options(
 def run(raw: RawOption = None, warehouse: WarehouseOption = None, method: MethodOption = None) -> None:
     """Ingest every submission under the raw folder, rebuild the warehouse and publish it."""
     from pipelines.publish.summary import print_summary
-    from pipelines.runtime.runner import RunFailed, run_pipeline
+    from pipelines.runtime.runner import RunFailed, run_with_outcome
     from pipelines.runtime.settings import SdzSettings
 
     settings = SdzSettings.from_env(raw, warehouse, method)
     started = time.perf_counter()
     try:
-        summary = run_pipeline(settings)
+        outcome = run_with_outcome(settings)
     except RunFailed as failure:
         raise fail(str(failure), failure.exit_code) from None
-    print_summary(summary, console)
+    print_summary(outcome.summary, console)
+    if outcome.kind == "unchanged":
+        console.print("Nothing changed under raw/ (nor the method file or the code) since this warehouse was "
+                      "published: not rebuilt. 未发现新的或修改的文件，未重建。")
     console.print(f"Warehouse: {settings.warehouse_path}  ({time.perf_counter() - started:.1f} s)")
 
 
@@ -87,10 +90,11 @@ def validate(
 ) -> None:
     """Check files against the template and the value rules; touches no warehouse."""
     from pipelines.ingest.registry import RegistryError, read_registry
-    from pipelines.runtime.settings import SdzSettings
+    from pipelines.runtime.defaults import raw_dir_from_env
+    from pipelines.runtime.defaults import registry_path as default_registry
     from pipelines.validate.check_files import print_report, validate_files
 
-    registry_path = registry or registry_beside(files) or SdzSettings.from_env().registry_path
+    registry_path = registry or registry_beside(files) or default_registry(raw_dir_from_env())
     try:
         zones = read_registry(registry_path)
     except RegistryError as error:
@@ -170,13 +174,12 @@ def sql(
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
 ) -> None:
     """Query the warehouse read-only: the QUERY given, the statements on stdin, or an interactive prompt."""
-    from pipelines.runtime.settings import SdzSettings
+    from pipelines.runtime.defaults import warehouse_from_env
     from pipelines.runtime.sql_prompt import ResultPrinter, SqlError, open_warehouse, prompt, run_sql
 
-    settings = SdzSettings.from_env(warehouse=warehouse)
     printer = ResultPrinter(console, as_csv)
     try:
-        with open_warehouse(settings.warehouse_path) as con:
+        with open_warehouse(Path(warehouse_from_env(warehouse)).resolve()) as con:
             if query is not None:
                 run_sql(con, query, printer)
             elif sys.stdin.isatty():

@@ -17,11 +17,12 @@ from pipelines.runtime.settings import SQL_MODELS_DIR, SdzSettings
 from pipelines.validate import assets as validate_assets
 
 
-def build_definitions(settings: SdzSettings | None = None, in_memory: bool = False) -> dg.Definitions:
+def build_definitions(settings: SdzSettings | None = None) -> dg.Definitions:
     """Definitions with the given settings (default: from SDZ_RAW_DIR / SDZ_WAREHOUSE).
 
-    `in_memory` passes values between steps in memory (for `sdz run`, one process); the UI's
-    runs keep Dagster's file IO manager so a single step can be re-executed."""
+    The UI's runs keep Dagster's file IO manager so a single step can be re-executed; `sdz run`
+    executes the module's `defs` in process, where Dagster passes values between steps in memory
+    and the run's settings replace these (pipelines.runtime.runner)."""
     python_modules = [ingest_assets, validate_assets, load_assets, index_assets]
     model_assets = sql_model_definitions(SQL_MODELS_DIR)
     build_assets = [*dg.load_assets_from_modules(python_modules), *model_assets]
@@ -33,8 +34,7 @@ def build_definitions(settings: SdzSettings | None = None, in_memory: bool = Fal
         asset_checks=dg.load_asset_checks_from_modules(python_modules),
         jobs=[WHOLE_RUN],
         sensors=[raw_folder_sensor],
-        resources={"settings": settings or SdzSettings.from_env(),
-                   **({"io_manager": dg.mem_io_manager} if in_memory else {})},
+        resources={"settings": settings or SdzSettings.from_env()},
         executor=dg.in_process_executor,
     )
 

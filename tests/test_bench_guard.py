@@ -7,14 +7,23 @@ the same files, on the same machine, in the same process:
 - Workbooks against python-calamine's read of every data sheet: about 11 (measured 2026-11-29),
   0.7 s of which is starting the reading processes.
 The bounds catch a return to row loops without failing on a slow or busy machine.
+
+And `sdz run` in fresh processes, as a user starts it, against a full run of the same folder:
+- the floor, a run with nothing new under raw/: about 0.2-0.3 of a full run of 300 zones (2 s against
+  7-10 s, measured 2026-12-02); before it recorded a small run instead of rebuilding, about 0.7-1.
+- the re-run after a supplementary batch (incremental runs): the hook `MAX_RERUN_SHARE`.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from python_calamine import CalamineWorkbook
 
 from benchmarks.national_data import generate
@@ -25,6 +34,9 @@ from pipelines.validate.rules import validate_cells
 
 MAX_RATIO = 30
 MAX_WORKBOOK_RATIO = 25
+MAX_FLOOR_SHARE = 0.6
+# The incremental runs set this (the target: a re-run after a 5 % batch within 0.4 of a full run).
+MAX_RERUN_SHARE: float | None = None
 
 
 def test_reading_and_validating_stays_close_to_a_bare_duckdb_load(tmp_path: Path):
@@ -68,3 +80,34 @@ def _parse_and_validate(raw: Path):
     parsed = parse_submissions(list_submissions(raw), raw, registry)
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
     return time.perf_counter() - started, validated
+
+
+def timed_sdz_run(raw: Path, warehouse: Path) -> float:
+    """Wall seconds of `sdz run` in a fresh process."""
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("sdz")), "run", "--raw", str(raw), "--warehouse",
+                    str(warehouse)], check=True, capture_output=True, timeout=600,
+                   env={key: value for key, value in os.environ.items() if not key.startswith("SDZ_")})
+    return time.perf_counter() - started
+
+
+def test_a_run_with_nothing_new_costs_a_fraction_of_a_full_run(tmp_path: Path):
+    from dagster import DagsterInstance
+
+    raw, warehouse = generate(tmp_path, 300, "csv"), tmp_path / "warehouse" / "sdz.duckdb"
+    full = timed_sdz_run(raw, warehouse)
+    floor = timed_sdz_run(raw, warehouse)
+    with DagsterInstance.from_config(str(warehouse.parent / ".dagster")) as instance:
+        assert [run.job_name for run in instance.get_runs(limit=2)] == ["sdz_unchanged", "sdz_run"]
+    assert floor / full < MAX_FLOOR_SHARE, f"nothing new took {floor:.2f} s, {floor / full:.2f} of a full run"
+
+
+@pytest.mark.skipif(MAX_RERUN_SHARE is None, reason="incremental runs are not in yet: MAX_RERUN_SHARE unset")
+def test_a_run_after_a_supplementary_batch_costs_a_fraction_of_a_full_run(tmp_path: Path):
+    from benchmarks.national_data import write_supplementary
+
+    raw, warehouse = generate(tmp_path, 300, "csv"), tmp_path / "warehouse" / "sdz.duckdb"
+    full = timed_sdz_run(raw, warehouse)
+    write_supplementary(raw, 0.05, "csv")
+    rerun = timed_sdz_run(raw, warehouse)
+    assert rerun / full < MAX_RERUN_SHARE, f"the re-run took {rerun:.2f} s, {rerun / full:.2f} of a full run"

@@ -240,6 +240,23 @@ def test_run_with_invalid_registry(raw: Path) -> None:
     assert not warehouse.exists()
 
 
+def test_a_run_with_nothing_new_rebuilds_nothing_and_a_new_file_rebuilds(raw: Path) -> None:
+    write_workbook(batch_dir(raw) / "kunshan.xlsx", values=plausible_values(0))
+    warehouse = raw.parent / "out" / "sdz.duckdb"
+    runs = []
+    for _ in range(2):
+        runs.append(sdz("run", "--raw", raw, "--warehouse", warehouse, cwd=raw.parent))
+        assert runs[-1].returncode == 0, runs[-1].stdout + runs[-1].stderr
+    assert "not rebuilt" not in runs[0].stdout and "not rebuilt" in runs[1].stdout
+    assert line_with(runs[1].stdout, "Feedback workbooks written") == line_with(runs[0].stdout,
+                                                                                  "Feedback workbooks written")
+    write_workbook(batch_dir(raw) / "hualong.xlsx", zone_code=HUALONG, values=plausible_values(1))
+    third = sdz("run", "--raw", raw, "--warehouse", warehouse, cwd=raw.parent)
+    assert third.returncode == 0 and "not rebuilt" not in third.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from core.submission_files").fetchone()[0] == 2
+
+
 # --- sdz --version -----------------------------------------------------------------------------
 
 def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
@@ -446,3 +463,27 @@ def test_the_prompt_runs_a_last_statement_without_semicolon(run) -> None:
         prompt(con, ResultPrinter(Console(file=out), as_csv=True, out=out), Console(file=errors), read_line)
     assert out.getvalue().endswith("one\n1\ntwo\n2\n")
     assert errors.getvalue() == ""
+
+
+# --- what each command imports ---------------------------------------------------------------
+
+def imported_modules(*args: object, cwd: Path) -> set[str]:
+    """The modules `sdz <args>` imports, from `python -X importtime` (a fresh process, as a user starts it)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", str(SDZ), *map(str, args)], cwd=cwd,
+                            capture_output=True, text=True, timeout=300)
+    return {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_commands_that_never_run_the_asset_graph_do_not_import_dagster(raw: Path, tmp_path: Path) -> None:
+    workbook = write_workbook(batch_dir(raw) / "kunshan.xlsx", values=plausible_values(0))
+    data = tmp_path / "long.csv"
+    data.write_text("unit,year,indicator,value\n", encoding="utf-8")
+    commands = {"validate": ["validate", workbook],
+                "index": ["index", "--data", data, "--method", DEFAULT_METHOD, "--out", tmp_path / "out.csv"],
+                "version": ["--version"]}
+    for name, args in commands.items():
+        modules = imported_modules(*args, cwd=raw.parent)
+        assert "pipelines.cli" in modules, name
+        assert not {module for module in modules if module.split(".")[0] == "dagster"}, name
+    assert {"pipelines.validate.check_files", "pandera"} <= imported_modules(*commands["validate"], cwd=raw.parent)
+    assert "pipelines.index.engine" in imported_modules(*commands["index"], cwd=raw.parent)

@@ -24,11 +24,13 @@ select (select count(*) from core.observations), (select count(*) from core.obse
 """
 
 
-def start_run(raw: Path, warehouse: Path) -> subprocess.Popen:
-    """`sdz run` in its own process group, so a kill reaches every process it started."""
+def start_run(raw: Path, warehouse: Path, rebuild: bool = False) -> subprocess.Popen:
+    """`sdz run` in its own process group, so a kill reaches every process it started. `rebuild` makes it
+    rebuild even when nothing changed since the published warehouse (an earlier test may have published 2015)."""
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "run", "--raw", str(raw), "--warehouse", str(warehouse)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "SDZ_CACHE": "off"} if rebuild else None,
     )
 
 
@@ -99,7 +101,7 @@ def test_a_reader_keeps_working_while_a_run_writes_and_a_second_run_refuses(publ
     raw, warehouse, _ = published
     reader = duckdb.connect(str(warehouse), read_only=True)
     seen_before = reader.execute(COUNT_SQL).fetchone()
-    first = start_run(raw, warehouse)
+    first = start_run(raw, warehouse, rebuild=True)
     wait_until_locked(warehouse.with_name(f".{warehouse.name}.lock"))
     second = start_run(raw, warehouse)
     second_code = second.wait(timeout=120)

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import build_definitions, defs
-from pipelines.runtime.runner import WHOLE_RUN
+from pipelines.runtime.job import WHOLE_RUN
 from pipelines.runtime.settings import SdzSettings
 from schemas.core_tables import core_table_definitions
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 
 from pipelines.runtime.settings import SdzSettings
 
@@ -32,5 +33,9 @@ def ensure_dagster_home(settings: SdzSettings) -> Path:
 
 
 def sdz_instance(settings: SdzSettings) -> DagsterInstance:
-    """The persistent instance of this warehouse."""
-    return DagsterInstance.from_config(str(ensure_dagster_home(settings)))
+    """The persistent instance of this warehouse, storing events through kept connections
+    (pipelines.runtime.event_log); `dagster dev` reads the same files with Dagster's default storage."""
+    home = ensure_dagster_home(settings)
+    events = {"module": "pipelines.runtime.event_log", "class": "KeptConnectionEventLogStorage",
+              "config": {"base_dir": str(home / "history" / "runs")}}
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides={"event_log_storage": events}))

@@ -7,21 +7,21 @@ every other path (feedback, reports, the build file, the lock, Dagster's run his
 from __future__ import annotations
 
 import os
-from importlib.resources import files
 from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from pipelines.runtime.defaults import (  # noqa: F401 - re-exported: the settings' defaults
+    DEFAULT_METHOD,
+    DEFAULT_RAW_DIR,
+    DEFAULT_WAREHOUSE,
+    PROJECT_ROOT,
+    SQL_MODELS_DIR,
+    raw_dir_from_env,
+    registry_path,
+    warehouse_from_env,
+)
 from pipelines.runtime.limits import FileLimits
-
-DEFAULT_RAW_DIR = "raw"
-DEFAULT_WAREHOUSE = "warehouse/sdz.duckdb"
-# The project's own definitions (SQL models, method files) are package data: found the same way in a
-# clone, an editable install and a plain `pip install .`, wherever the command is started from.
-SQL_MODELS_DIR = Path(str(files("dbt_like_sql")))
-DEFAULT_METHOD = Path(str(files("schemas") / "methods" / "default.yaml"))
-# The folder holding pipelines/, schemas/ and dbt_like_sql/ (in a clone: the repository root).
-PROJECT_ROOT = Path(str(files("pipelines"))).parent
 
 
 class SdzSettings(ConfigurableResource):
@@ -44,8 +44,8 @@ class SdzSettings(ConfigurableResource):
         limits = FileLimits.from_env()
         method = method_file or os.environ.get("SDZ_METHOD")
         return cls(
-            raw_dir=str(raw_dir or os.environ.get("SDZ_RAW_DIR") or DEFAULT_RAW_DIR),
-            warehouse=str(warehouse or os.environ.get("SDZ_WAREHOUSE") or DEFAULT_WAREHOUSE),
+            raw_dir=raw_dir_from_env(raw_dir),
+            warehouse=warehouse_from_env(warehouse),
             # Absolute, so that the code servers of `dagster dev` read the same file whatever their directory.
             method_file=str(Path(method).resolve()) if method else str(DEFAULT_METHOD),
             max_file_bytes=limits.max_file_bytes,
@@ -91,4 +91,8 @@ class SdzSettings(ConfigurableResource):
 
     @property
     def registry_path(self) -> Path:
-        return self.raw_path / "reference" / "zones.csv"
+        return registry_path(self.raw_dir)
+
+    @property
+    def method_path(self) -> Path:
+        return Path(self.method_file)
