@@ -199,9 +199,12 @@ def cards(
     out: Annotated[Path | None, typer.Option(help="folder to write into (default: reports/<round>/zones/ "
                                              "beside the warehouse)")] = None,
     method: MethodOption = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="also print each page to PDF beside it (needs a headless "
+                                                    "Chromium; without one, a line says so)")] = False,
 ) -> None:
     """Write zone report cards of one round from an existing warehouse (read-only)."""
     from pipelines.publish.reports.cards import write_zone_cards
+    from pipelines.publish.reports.pdf import NO_BROWSER, find_browser, print_pdfs
     from pipelines.runtime.settings import SdzSettings
 
     settings = SdzSettings.from_env(warehouse=warehouse, method_file=method)
@@ -214,6 +217,10 @@ def cards(
     except ValueError as error:
         raise fail(str(error)) from None
     console.print(f"{len(written)} file(s) written to {folder}")
+    if pdf:
+        pages = [path for path in written if path.suffix == ".html"]
+        printed = print_pdfs(pages) if find_browser() else []
+        console.print(f"{len(printed)} PDF(s) written" if printed or not pages else NO_BROWSER)
 
 
 @app.command()

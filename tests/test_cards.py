@@ -32,6 +32,9 @@ from pipelines.publish.reports.render import write_reports
 from pipelines.runtime.runner import materialize_all
 from pipelines.runtime.settings import DEFAULT_METHOD, SdzSettings
 from tests.test_cli import sdz
+from tests.test_printing import POPPLER
+from tests.test_printing import _pages as pdf_pages
+from tests.test_printing import _paper as pdf_paper
 from tests.test_reports import CHROMIUM, Chromium, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -396,3 +399,19 @@ def _check_card(browser: Chromium, page: Path, special: bool) -> None:
                              math.ceil(chart["y"] + chart["height"])))
         colours = region.getcolors(maxcolors=1 << 16)
         assert colours is None or len(colours) > 3, f"{page}: chart {chart['id']} is (nearly) one colour"
+
+
+@pytest.mark.skipif(not (CHROMIUM.exists() and POPPLER),
+                    reason="needs /usr/bin/chromium and poppler-utils (CI installs both)")
+def test_sdz_cards_pdf_prints_a_card_on_two_a4_pages_at_most(warehouse: Path, chosen: dict[str, str],
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "printed"
+    done = sdz("cards", "--round", 2015, "--zone", chosen["open"], "--zone", chosen["special"], "--warehouse",
+               warehouse, "--out", out, "--pdf", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 PDF(s) written" in done.stdout
+    for zone in (chosen["open"], chosen["special"]):
+        pages = pdf_pages(out / f"{zone}.pdf")
+        assert 1 <= len(pages) <= 2, zone
+        assert zone in pages[0]
+        assert pdf_paper(out / f"{zone}.pdf") == ("A4", "portrait")

@@ -37,9 +37,10 @@ def find_browser() -> str | None:
 
 
 def missing_pdfs_notice(folder: Path) -> str | None:
-    """The one line telling why the HTML pages under `folder` have no PDF beside them, or None when they
-    all have one."""
-    if all(page.with_suffix(".pdf").is_file() for page in folder.rglob("*.html")):
+    """The one line telling why the report pages under `folder` (`<round>/*.html`, what `sdz run` prints) have
+    no PDF beside them, or None when they all have one. The zone cards (`<round>/zones/`) are printed on
+    request (`sdz cards --pdf`), so they do not count."""
+    if all(page.with_suffix(".pdf").is_file() for page in folder.glob("*/*.html")):
         return None
     return NO_BROWSER if find_browser() is None else f"PDF 未生成 PDFs not written for some pages under {folder}"
 
