@@ -83,7 +83,7 @@ def run(raw: RawOption = None, warehouse: WarehouseOption = None, method: Method
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="submission files (.xlsx, .xlsm, .xls, .csv)")],
+    files: Annotated[list[Path], typer.Argument(help="submission files (.xlsx, .xlsm, .xls, .xlsb, .ods, .csv)")],
     registry: Annotated[Path | None, typer.Option(help="zone registry (default: <raw>/reference/zones.csv)")] = None,
     round_year: Annotated[int | None, typer.Option("--round", help="round the files belong to (default: from "
                                                    "the <round>/batch-N folder or a year in the file name)")] = None,
