@@ -8,8 +8,9 @@ once as workbooks (one file per zone), it measures in one process run:
   memory, and each stage's share from Dagster's step timings;
 - the floor: `sdz run` on the same registry with no submission, what a run costs before any value;
 - a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
-  cache), timed beside a rebuild of the same files without the cache and checked against it
-  table by table;
+  cache, the new files applied as a delta on the published warehouse), timed beside a rebuild of
+  the same files without the cache and checked against it table by table, and beside the same
+  re-run rebuilding the warehouse (SDZ_INCREMENTAL=off: how re-runs went before deltas);
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
 It prints a table and writes build/bench/results.json. Data are generated once under build/bench/.
 """
@@ -68,9 +69,10 @@ def bare_workbooks(raw: Path) -> float:
     return time.perf_counter() - started
 
 
-def sdz_run(raw: Path, warehouse: Path, use_cache: bool = True) -> dict:
+def sdz_run(raw: Path, warehouse: Path, use_cache: bool = True, incremental: bool = True) -> dict:
     """One `sdz run` in a fresh process: wall time, peak memory, stage seconds."""
-    environment = {**os.environ, "SDZ_CACHE": "on" if use_cache else "off"}
+    environment = {**os.environ, "SDZ_CACHE": "on" if use_cache else "off",
+                   "SDZ_INCREMENTAL": "on" if incremental else "off"}
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--raw", str(raw),
                                 "--warehouse", str(warehouse)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -143,6 +145,8 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             shutil.rmtree(folder / "rebuild", ignore_errors=True)
             rebuild = sdz_run(raw, folder / "rebuild" / "sdz.duckdb", use_cache=False)
             differing = differing_tables(folder / "warehouse" / "sdz.duckdb", folder / "rebuild" / "sdz.duckdb")
+            # The same re-run as before incremental runs: files from the cache, the warehouse rebuilt.
+            rerun_rebuilding = sdz_run(raw, folder / "warehouse" / "sdz.duckdb", incremental=False)
             shutil.rmtree(raw / "2040" / "batch-2")
             row = {"format": fmt, "zones": zones, "values": zones * 16 * 31, "bare_seconds": round(bare, 2),
                    "sdz_seconds": full["seconds"], "ratio": round(full["seconds"] / bare, 1),
@@ -151,6 +155,9 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
                    "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
                    "rerun_peak_rss_mb": rerun["peak_rss_mb"],
+                   "rerun_rebuilding_seconds": rerun_rebuilding["seconds"],
+                   "rerun_rebuilding_share": round(rerun_rebuilding["seconds"] / full["seconds"], 2),
+                   "rerun_rebuilding_stages": rerun_rebuilding["stages"],
                    "rebuild_seconds": rebuild["seconds"],
                    "rerun_tables_differing_from_rebuild": differing}
             results["runs"].append(row)
@@ -166,12 +173,13 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
 
 def print_table(results: dict) -> None:
     print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>9}{'floor s':>9}{'sdz s':>8}{'ratio':>7}{'peak MB':>9}"
-          f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}  stages (s)")
+          f"{'rerun 5%':>10}{'share':>7}{'no delta':>9}{'=rebuild':>9}  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
         print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>9}{r['floor_seconds']:>9}"
               f"{r['sdz_seconds']:>8}"
               f"{r['ratio']:>7}{r['peak_rss_mb']:>9}{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}"
+              f"{r['rerun_rebuilding_share']:>9}"
               f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}  {stages}")
     for fmt in ("csv", "workbook"):
         if f"exponent_{fmt}" in results:
