@@ -45,9 +45,10 @@ class SdzSettings(ConfigurableResource):
     @classmethod
     def from_env(
         cls, raw_dir: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None,
-        method_file: str | os.PathLike | None = None,
+        method_file: str | os.PathLike | None = None, incremental: bool | None = None,
     ) -> SdzSettings:
-        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE` / `SDZ_METHOD`, else the defaults."""
+        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE` / `SDZ_METHOD` /
+        `SDZ_INCREMENTAL`, else the defaults."""
         limits = FileLimits.from_env()
         method = method_file or os.environ.get("SDZ_METHOD")
         return cls(
@@ -58,7 +59,7 @@ class SdzSettings(ConfigurableResource):
             max_file_bytes=limits.max_file_bytes,
             max_inflated_bytes=limits.max_inflated_bytes,
             use_cache=_switch("SDZ_CACHE"),
-            incremental=_switch("SDZ_INCREMENTAL"),
+            incremental=_switch("SDZ_INCREMENTAL") if incremental is None else incremental,
         )
 
     @property
