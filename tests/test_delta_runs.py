@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pipelines.runtime.raw_changes import FINGERPRINT_TABLE, InputFingerprint, added_files
+from pipelines.load.build_inputs import BUILD_INPUTS_TABLE, recorded_build_inputs, write_build_inputs
+from pipelines.runtime.raw_changes import FileState, RawState
 from tests.builders import DEFAULT_ZONES, batch_dir, long_rows, plausible_values, write_csv, write_registry
 from tests.warehouse_builds import build_warehouse, differing_tables
 
@@ -89,32 +90,13 @@ def test_a_delta_gives_the_tables_of_a_full_rebuild(tmp_path_factory, steps: lis
     shutil.rmtree(folder)
 
 
-def fingerprint(**changes) -> InputFingerprint:
-    fields = {"files": {"2014/batch-1/a.csv": "1"}, "registry": "r", "code": "c", "method": "m", "limits": "l"}
-    return InputFingerprint(**{**fields, **changes})
-
-
-def test_only_new_files_make_a_delta():
-    before = fingerprint()
-    assert added_files(before, fingerprint(files={"2014/batch-1/a.csv": "1", "2014/batch-2/b.csv": "2"})) == \
-        ["2014/batch-2/b.csv"]
-    assert added_files(before, before) == []
-    assert added_files(None, before) is None
-    assert added_files(before, fingerprint(files={"2014/batch-1/a.csv": "changed"})) is None
-    assert added_files(before, fingerprint(files={"2014/batch-2/b.csv": "2"})) is None  # a.csv removed
-    for setting in ("registry", "code", "method", "limits"):
-        assert added_files(before, fingerprint(**{setting: "other"})) is None, setting
-
-
-def test_the_fingerprint_reads_back_as_written(tmp_path: Path):
-    from pipelines.runtime.raw_changes import recorded_fingerprint, write_fingerprint
-
-    written = fingerprint(files={"2014/batch-1/a.csv": "1", "2014/batch-1/b.txt": "refused:unsupported_file_type"})
+def test_the_build_inputs_read_back_as_written(tmp_path: Path):
+    written = RawState("digest", {"2014/batch-1/a.csv": FileState(10, "1"), "reference/zones.csv": FileState(5, "2")})
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        assert recorded_fingerprint(con) is None
-        write_fingerprint(con, written)
-        assert recorded_fingerprint(con) == written
-        assert con.execute(f"select count(*) from {FINGERPRINT_TABLE} where kind = 'file'").fetchall() == [(2,)]
+        assert recorded_build_inputs(con) is None
+        write_build_inputs(con, written)
+        assert recorded_build_inputs(con) == written
+        assert con.execute(f"select count(*) from {BUILD_INPUTS_TABLE} where path <> ''").fetchall() == [(2,)]
 
 
 @pytest.fixture

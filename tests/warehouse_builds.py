@@ -19,11 +19,12 @@ from pipelines.index.zone_scores import INDEX_METHOD, INDEX_ZONE_ROUND, load_eva
 from pipelines.ingest.inventory import list_submissions, unrecognised_files
 from pipelines.ingest.parse import ParsedSubmissions, parse_submissions
 from pipelines.ingest.registry import read_registry
+from pipelines.load.build_inputs import write_build_inputs
 from pipelines.load.core_tables import load_core_tables
 from pipelines.load.delta import load_as_delta
 from pipelines.models.sql_models import discover_models, materialise
-from pipelines.runtime.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_INFLATED_BYTES
-from pipelines.runtime.raw_changes import InputFingerprint, current_fingerprint, write_fingerprint
+from pipelines.runtime.limits import FileLimits
+from pipelines.runtime.raw_changes import RawState, raw_state
 from pipelines.runtime.settings import DEFAULT_METHOD, SQL_MODELS_DIR
 from pipelines.runtime.warehouse import open_build
 from pipelines.validate.rules import ValidatedValues, validate_cells
@@ -38,7 +39,7 @@ class LoadInputs:
     registry: pd.DataFrame
     parsed: ParsedSubmissions
     validated: ValidatedValues
-    fingerprint: InputFingerprint
+    fingerprint: RawState
     unrecognised: pd.DataFrame
 
 
@@ -47,8 +48,7 @@ def load_inputs(raw: Path) -> LoadInputs:
     registry = read_registry(registry_path)
     parsed = parse_submissions(list_submissions(raw), raw, registry)
     validated = validate_cells(parsed.cells, list(registry["zone_code"]))
-    fingerprint = current_fingerprint(parsed.files, registry_path, DEFAULT_METHOD, DEFAULT_MAX_FILE_BYTES,
-                                      DEFAULT_MAX_INFLATED_BYTES)
+    fingerprint = raw_state(raw, DEFAULT_METHOD, FileLimits())
     return LoadInputs(registry, parsed, validated, fingerprint, unrecognised_files(raw))
 
 
@@ -60,7 +60,7 @@ def load(inputs: LoadInputs, build: Path, published: Path, incremental: bool) ->
     with open_build(build) if counts is None else duckdb.connect(str(build)) as con:
         if counts is None:
             load_core_tables(con, inputs.registry, inputs.parsed, inputs.validated, inputs.unrecognised)
-        write_fingerprint(con, inputs.fingerprint)
+        write_build_inputs(con, inputs.fingerprint)
     return "delta" if counts is not None else "full rebuild"
 
 

@@ -8,10 +8,12 @@ import pandas as pd
 
 from pipelines.ingest.inventory import unrecognised_files
 from pipelines.ingest.parse import ParsedSubmissions
+from pipelines.load.build_inputs import write_build_inputs
 from pipelines.load.core_tables import load_core_tables
 from pipelines.load.delta import load_as_delta
+from pipelines.runtime.limits import FileLimits
 from pipelines.runtime.memory import release_unused_memory
-from pipelines.runtime.raw_changes import current_fingerprint, write_fingerprint
+from pipelines.runtime.raw_changes import raw_state
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import open_build
 from pipelines.validate.rules import ValidatedValues
@@ -60,16 +62,16 @@ def core_tables(
     a copy of the published warehouse with the new files applied when they are the only change under raw/
     (README: Re-runs), else built from every file."""
     build = settings.build_path(context.run.run_id)
-    fingerprint = current_fingerprint(parsed_submissions.files, settings.registry_path, Path(settings.method_file),
-                                      settings.max_file_bytes, settings.max_inflated_bytes)
+    inputs = raw_state(settings.raw_path, Path(settings.method_file),
+                       FileLimits(settings.max_file_bytes, settings.max_inflated_bytes))
     unrecognised = unrecognised_files(settings.raw_path)
-    counts = load_as_delta(build, settings.warehouse_path, fingerprint, zone_registry, parsed_submissions,
+    counts = load_as_delta(build, settings.warehouse_path, inputs, zone_registry, parsed_submissions,
                            validated_values, unrecognised) if settings.incremental else None
     built_as = "delta" if counts is not None else "full rebuild"
     with open_build(build) if counts is None else duckdb.connect(str(build)) as con:
         if counts is None:
             counts = load_core_tables(con, zone_registry, parsed_submissions, validated_values, unrecognised)
-        write_fingerprint(con, fingerprint)
+        write_build_inputs(con, inputs)
         violations = {name: con.execute(violations_sql(CORE_TABLES[name])).fetchone() for name in counts}
     release_unused_memory()
     context.log.info(f"core tables built as a {built_as}")

@@ -1,7 +1,7 @@
 """New files applied as a delta on a copy of the published warehouse, instead of rebuilding it.
 
-When the only change under raw/ since the published warehouse was built is new files (its
-recorded input fingerprint, `runtime.raw_changes`), and they come after every file it holds in
+When the only change under raw/ since the published warehouse was built is new files (the
+fingerprint of its inputs it records, `load.build_inputs`), and they come after every file it holds in
 reading order (a supplementary batch, a new round, or files appended at the end of the last
 batch), the core tables are the published ones plus what the new files bring:
 
@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.ingest.parse import ParsedSubmissions
+from pipelines.load.build_inputs import recorded_build_inputs
 from pipelines.load.core_tables import (
     all_flags,
     counted_files,
@@ -34,7 +35,7 @@ from pipelines.load.core_tables import (
     with_conflicts,
 )
 from pipelines.load.precedence import resolve_history
-from pipelines.runtime.raw_changes import InputFingerprint, added_files, recorded_fingerprint
+from pipelines.runtime.raw_changes import RawState, raw_changes
 from pipelines.runtime.warehouse import DUCKDB_MEMORY_LIMIT, create_table, insert_frame, transaction
 from pipelines.validate.rules import ACCEPTED_COLUMNS, ValidatedValues
 from schemas.core_tables import core_table_definitions
@@ -77,17 +78,20 @@ select count(*) from (
 """
 
 
-def load_as_delta(build_path: Path, warehouse_path: Path, fingerprint: InputFingerprint, registry: pd.DataFrame,
+def load_as_delta(build_path: Path, warehouse_path: Path, inputs: RawState, registry: pd.DataFrame,
                   parsed: ParsedSubmissions, validated: ValidatedValues,
                   unrecognised: pd.DataFrame) -> dict[str, int] | None:
-    """The core tables of the run in `build_path`, a copy of the published warehouse with the new files applied;
-    returns each table's row count, or None (and no build) when the change is not a delta of new files."""
+    """The core tables of the run in `build_path`, a copy of the published warehouse with the new files applied
+    (`inputs`: the fingerprint of this run's inputs); returns each table's row count, or None (and no build)
+    when the change is not a delta of new files."""
     if not warehouse_path.exists():
         return None
     with duckdb.connect(str(warehouse_path), read_only=True) as published:
-        added = added_files(recorded_fingerprint(published), fingerprint)
-    if added is None:
+        recorded = recorded_build_inputs(published)
+    changes = raw_changes(recorded, inputs)
+    if recorded is None or not (changes.only_added or changes.nothing):
         return None
+    added = changes.added
     for stale in (build_path, build_path.with_name(build_path.name + ".wal")):
         stale.unlink(missing_ok=True)
     shutil.copyfile(warehouse_path, build_path)

@@ -1,116 +1,170 @@
-"""What a warehouse was built from, and what changed under raw/ since: the input fingerprint.
+"""What changed under raw/ since the published warehouse: the fingerprint of a run's inputs.
 
-A fingerprint names every input a run's result depends on: each submission entry under
-`raw/<round>/batch-N/` with the SHA-256 of its bytes, the registry's bytes, the code (every module,
-schema, SQL model and the versions of the libraries that compute), the method file and the file
-limits. A run records it in the warehouse it builds (`meta.build_inputs`), so that the next run can
-tell whether the only change is new files (`added_files`), which it may apply as a delta.
+A run's result depends on the files under raw/ (the registry among them), the method file, the file
+limits and the code. `raw_state` takes their fingerprint before a run reads anything;
+`record_published` writes it beside the warehouse once the run has published, together with the
+identity of the warehouse file it published; `published_state` reads it back, and only while that
+warehouse file is still the one the run left (a run started from the UI that publishes another one
+makes it stale). `raw_changes` compares two states: nothing changed (`sdz run` then records a run
+without rebuilding), only new files (what an incremental run may apply as a delta), or anything else.
+
+Files are compared by size and sha256, not by modification time: a copy restored with new times is
+the same file, and an edited file that kept its size and time is not. Hashing every file costs less
+than a tenth of a second at national scale (2,850 files).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import asdict, dataclass
+from importlib.metadata import requires
 from pathlib import Path
 
-import duckdb
-import pandas as pd
-
 from pipelines.runtime.code_version import code_digest
+from pipelines.runtime.limits import FileLimits
 
-FINGERPRINT_TABLE = "meta.build_inputs"
-# Everything that computes or writes a value of the warehouse: a change anywhere rebuilds in full.
+# Everything whose code or version changes what a run writes: our packages and the libraries they use.
 CODE_PACKAGES = ("pipelines", "schemas", "dbt_like_sql")
-CODE_LIBRARIES = ("duckdb", "pandas", "pyarrow", "numpy", "pandera", "python-calamine", "xlrd", "xlsxwriter",
-                  "Jinja2")
-FILE = "file"  # the kind of a submission entry's row; the other kinds are one row each
+STATE_VERSION = 1
+
+
+def installed_libraries() -> list[str]:
+    """The project's direct dependencies, as declared in its package metadata (no list to keep up to date)."""
+    names = []
+    for requirement in requires("sdz") or []:
+        if "extra ==" in requirement:
+            continue
+        names.append(requirement.split(";")[0].split("=")[0].split("<")[0].split(">")[0].strip())
+    return sorted(names)
 
 
 @dataclass(frozen=True)
-class InputFingerprint:
-    """The inputs of one build. `files`: path (relative to raw/) → digest of the entry."""
+class FileState:
+    """One file under raw/: its size and the sha256 of its bytes."""
 
-    files: dict[str, str]
-    registry: str
-    code: str
-    method: str
-    limits: str
+    size: int
+    sha256: str
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(kind, name, digest) rows, as stored in `meta.build_inputs`."""
-        settings = [("registry", "", self.registry), ("code", "", self.code), ("method", "", self.method),
-                    ("limits", "", self.limits)]
-        return settings + [(FILE, path, digest) for path, digest in sorted(self.files.items())]
+
+@dataclass(frozen=True)
+class RawState:
+    """The fingerprint of a run's inputs.
+
+    `inputs` digests what is not a submission file (code, library versions, method file, file limits);
+    `files` maps each file under raw/ (path relative to raw/, with `/`) to its state."""
+
+    inputs: str
+    files: dict[str, FileState]
+
+    def to_json(self) -> dict:
+        return {"inputs": self.inputs, "files": {path: asdict(state) for path, state in self.files.items()}}
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[str, str, str]]) -> InputFingerprint:
-        single = {kind: digest for kind, _name, digest in rows if kind != FILE}
-        return cls(files={name: digest for kind, name, digest in rows if kind == FILE}, **single)
-
-    def settings_match(self, other: InputFingerprint) -> bool:
-        """Same registry, code, method and limits."""
-        return (self.registry, self.code, self.method, self.limits) == \
-            (other.registry, other.code, other.method, other.limits)
+    def from_json(cls, data: dict) -> RawState:
+        return cls(data["inputs"], {path: FileState(**state) for path, state in data["files"].items()})
 
 
-def entry_digest(sha256: str | None, reason: str | None) -> str:
-    """An inventory entry's digest: its bytes' SHA-256, or why it was refused before reading."""
-    return sha256 if isinstance(sha256, str) else f"refused:{reason}"
+@dataclass(frozen=True)
+class RawChanges:
+    """How the current inputs differ from the published warehouse's."""
+
+    inputs_changed: bool
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+    @property
+    def nothing(self) -> bool:
+        """The published warehouse is what a run would build again."""
+        return not (self.inputs_changed or self.added or self.changed or self.removed)
+
+    @property
+    def only_added(self) -> bool:
+        """New files and no other change: what a delta on the published warehouse can apply."""
+        return bool(self.added) and not (self.inputs_changed or self.changed or self.removed)
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_state(path: Path) -> FileState:
+    with path.open("rb") as handle:
+        return FileState(os.fstat(handle.fileno()).st_size, hashlib.file_digest(handle, "sha256").hexdigest())
 
 
-def current_fingerprint(inventory: pd.DataFrame, registry_path: Path, method_file: Path,
-                        max_file_bytes: int, max_inflated_bytes: int) -> InputFingerprint:
-    """The fingerprint of a run's inputs; `inventory`: path, sha256 and reason of every submission entry
-    (`inventory.list_submissions`, or the parsed files, which carry the same columns)."""
-    files = {path: entry_digest(sha256, reason)
-             for path, sha256, reason in zip(inventory["path"], inventory["sha256"], inventory["reason"], strict=True)}
-    return InputFingerprint(files=files, registry=file_sha256(registry_path),
-                            code=code_digest(CODE_PACKAGES, CODE_LIBRARIES), method=file_sha256(method_file),
-                            limits=f"max_file_bytes={max_file_bytes} max_inflated_bytes={max_inflated_bytes}")
+def raw_state(raw_path: Path, method_file: Path, limits: FileLimits) -> RawState:
+    """The fingerprint of everything a run on raw_path would read."""
+    inputs = hashlib.sha256()
+    inputs.update(code_digest(CODE_PACKAGES, installed_libraries()).encode())
+    inputs.update(file_state(method_file).sha256.encode() if method_file.is_file() else b"no method file")
+    inputs.update(f"{limits.max_file_bytes}/{limits.max_inflated_bytes}".encode())
+    return RawState(inputs.hexdigest(), files_under(raw_path))
 
 
-def recorded_fingerprint(con: duckdb.DuckDBPyConnection) -> InputFingerprint | None:
-    """The fingerprint a warehouse was built from; None when it records none (built by an older release)."""
-    schema, table = FINGERPRINT_TABLE.split(".")
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                         [schema, table]).fetchone()[0]
-    if not exists:
-        return None
-    return InputFingerprint.from_rows(con.execute(f"select kind, name, digest from {FINGERPRINT_TABLE}").fetchall())
+def files_under(raw_path: Path) -> dict[str, FileState]:
+    """Every file under raw_path by relative path, following links to folders (a round folder may be one)
+    but never into a folder twice; a link to nothing is listed as unreadable."""
+    files, seen = {}, set()
+    for current, folders, names in os.walk(raw_path, followlinks=True):
+        status = os.stat(current)
+        if (status.st_dev, status.st_ino) in seen:
+            folders.clear()
+            continue
+        seen.add((status.st_dev, status.st_ino))
+        folders.sort()
+        for name in sorted(names):
+            path = Path(current, name)
+            try:
+                state = file_state(path)
+            except OSError:
+                state = FileState(-1, "unreadable")
+            files[path.relative_to(raw_path).as_posix()] = state
+    return files
 
 
-def read_recorded_fingerprint(warehouse_path: Path) -> InputFingerprint | None:
-    """`recorded_fingerprint` of a published warehouse file (None when there is none yet)."""
-    if not warehouse_path.exists():
-        return None
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        return recorded_fingerprint(con)
+def raw_changes(published: RawState | None, current: RawState) -> RawChanges:
+    """What changed from the published state (None: no usable published warehouse, so everything is new)."""
+    if published is None:
+        return RawChanges(True, sorted(current.files), [], [])
+    before, now = published.files, current.files
+    return RawChanges(
+        inputs_changed=published.inputs != current.inputs,
+        added=sorted(set(now) - set(before)),
+        changed=sorted(path for path in set(now) & set(before) if now[path] != before[path]),
+        removed=sorted(set(before) - set(now)),
+    )
 
 
-def write_fingerprint(con: duckdb.DuckDBPyConnection, fingerprint: InputFingerprint) -> None:
-    """Record the fingerprint in the warehouse being built (replacing the one it was copied with)."""
-    con.execute("create schema if not exists meta")
-    con.execute(f"create or replace table {FINGERPRINT_TABLE} (kind varchar, name varchar, digest varchar)")
-    con.execute(f"comment on table {FINGERPRINT_TABLE} is 'What this warehouse was built from: every submission "
-                "entry with its SHA-256, the registry, the code, the method file and the file limits; the next run "
-                "compares it with raw/ to apply new files as a delta or rebuild in full.'")
-    rows = pd.DataFrame(fingerprint.rows(), columns=["kind", "name", "digest"])
-    con.register("fingerprint_rows", rows)
+def _warehouse_identity(warehouse_path: Path) -> list[int]:
+    status = warehouse_path.stat()
+    return [status.st_ino, status.st_size, status.st_mtime_ns]
+
+
+def state_path(warehouse_path: Path) -> Path:
+    """Where the published warehouse's fingerprint is kept: beside it, hidden."""
+    return warehouse_path.with_name(f".{warehouse_path.name}.inputs.json")
+
+
+def record_published(warehouse_path: Path, state: RawState) -> None:
+    """Write the fingerprint of the inputs the warehouse just published was built from."""
+    record = {"version": STATE_VERSION, "warehouse": _warehouse_identity(warehouse_path), **state.to_json()}
+    target = state_path(warehouse_path)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+    os.replace(partial, target)
+
+
+def forget_published(warehouse_path: Path) -> None:
+    """Drop the fingerprint (a run is about to replace the warehouse)."""
+    state_path(warehouse_path).unlink(missing_ok=True)
+
+
+def published_state(warehouse_path: Path) -> RawState | None:
+    """The fingerprint of the published warehouse's inputs; None when there is no warehouse, no
+    fingerprint, or the warehouse file is no longer the one the fingerprint was written for."""
     try:
-        con.execute(f"insert into {FINGERPRINT_TABLE} select kind, name, digest from fingerprint_rows")
-    finally:
-        con.unregister("fingerprint_rows")
-
-
-def added_files(before: InputFingerprint | None, now: InputFingerprint) -> list[str] | None:
-    """The paths added since `before` when that is the only change (same settings, no entry changed or
-    removed); None when anything else changed or nothing was recorded."""
-    if before is None or not before.settings_match(now):
+        record = json.loads(state_path(warehouse_path).read_text(encoding="utf-8"))
+        if record.get("version") != STATE_VERSION or record["warehouse"] != _warehouse_identity(warehouse_path):
+            return None
+        return RawState.from_json(record)
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if any(now.files.get(path) != digest for path, digest in before.files.items()):
-        return None
-    return sorted(set(now.files) - set(before.files))
