@@ -12,12 +12,13 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pipelines.load.build_inputs import BUILD_INPUTS_TABLE, recorded_build_inputs, write_build_inputs
-from pipelines.runtime.raw_changes import FileState, RawState
+from pipelines.load.build_inputs import BUILD_INPUTS_TABLE, as_read, recorded_build_inputs, write_build_inputs
+from pipelines.runtime.raw_changes import FileState, RawState, raw_changes
 from tests.builders import DEFAULT_ZONES, batch_dir, long_rows, plausible_values, write_csv, write_registry
 from tests.warehouse_builds import build_warehouse, differing_tables
 
@@ -97,6 +98,17 @@ def test_the_build_inputs_read_back_as_written(tmp_path: Path):
         write_build_inputs(con, written)
         assert recorded_build_inputs(con) == written
         assert con.execute(f"select count(*) from {BUILD_INPUTS_TABLE} where path <> ''").fetchall() == [(2,)]
+
+
+def test_a_submission_the_run_did_not_read_is_recorded_as_unread():
+    now = RawState("digest", {"2014/batch-1/a.csv": FileState(1, "a"), "2014/batch-1/b.csv": FileState(1, "b"),
+                              "2014/batch-1/c.csv": FileState(1, "c"), "reference/zones.csv": FileState(1, "r"),
+                              "2014/batch-1/~$lock.xlsx": FileState(1, "l")})
+    read = pd.DataFrame({"path": ["2014/batch-1/a.csv", "2014/batch-1/b.csv"], "sha256": ["a", "b before"]})
+    recorded = as_read(now, read)
+    assert {path for path, state in recorded.files.items() if state.size == -1} == \
+        {"2014/batch-1/b.csv", "2014/batch-1/c.csv"}
+    assert raw_changes(recorded, now).changed == ["2014/batch-1/b.csv", "2014/batch-1/c.csv"]
 
 
 @pytest.fixture

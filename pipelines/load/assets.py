@@ -8,7 +8,7 @@ import pandas as pd
 
 from pipelines.ingest.inventory import unrecognised_files
 from pipelines.ingest.parse import ParsedSubmissions
-from pipelines.load.build_inputs import write_build_inputs
+from pipelines.load.build_inputs import as_read, write_build_inputs
 from pipelines.load.core_tables import load_core_tables
 from pipelines.load.delta import load_as_delta
 from pipelines.runtime.limits import FileLimits
@@ -62,8 +62,9 @@ def core_tables(
     a copy of the published warehouse with the new files applied when they are the only change under raw/
     (README: Re-runs), else built from every file."""
     build = settings.build_path(context.run.run_id)
-    inputs = raw_state(settings.raw_path, Path(settings.method_file),
-                       FileLimits(settings.max_file_bytes, settings.max_inflated_bytes))
+    inputs = as_read(raw_state(settings.raw_path, Path(settings.method_file),
+                               FileLimits(settings.max_file_bytes, settings.max_inflated_bytes)),
+                     parsed_submissions.files)
     unrecognised = unrecognised_files(settings.raw_path)
     counts = load_as_delta(build, settings.warehouse_path, inputs, zone_registry, parsed_submissions,
                            validated_values, unrecognised) if settings.incremental else None

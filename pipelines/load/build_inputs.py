@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipelines.ingest.inventory import BATCH_PATTERN, ROUND_PATTERN, is_ignored
 from pipelines.runtime.raw_changes import FileState, RawState
 from pipelines.runtime.warehouse import quote_literal
 
@@ -34,6 +35,24 @@ def write_build_inputs(con: duckdb.DuckDBPyConnection, state: RawState) -> None:
         con.execute(f"insert into {BUILD_INPUTS_TABLE} select path, size_bytes, sha256 from build_input_rows")
     finally:
         con.unregister("build_input_rows")
+
+
+def as_read(inputs: RawState, files: pd.DataFrame) -> RawState:
+    """`inputs` (taken when the load step starts) with every submission the run did not read as it is now
+    marked as unread: added, or changed, under `<round>/batch-N/` after the parse step read the folder. The
+    next run then sees it as changed and rebuilds, instead of taking it for already loaded."""
+    read = dict(zip(files["path"], files["sha256"], strict=True))
+    unread = FileState(-1, "not read by the run that built this warehouse")
+
+    def is_unread(path: str, state: FileState) -> bool:
+        parts = path.split("/")
+        in_batch_folder = len(parts) > 2 and ROUND_PATTERN.fullmatch(parts[0]) and BATCH_PATTERN.fullmatch(parts[1])
+        if not in_batch_folder or any(is_ignored(part) for part in parts):
+            return False
+        return path not in read or (isinstance(read[path], str) and read[path] != state.sha256)
+
+    return RawState(inputs.inputs, {path: unread if is_unread(path, state) else state
+                                    for path, state in inputs.files.items()})
 
 
 def recorded_build_inputs(con: duckdb.DuckDBPyConnection) -> RawState | None:
