@@ -9,8 +9,9 @@ Every time is the wall time of a fresh process, as a user starts it. For 300, 1,
 - the floor: `sdz run` again with nothing new under raw/ (the published warehouse is current);
 - `sdz run` on the same registry with no submission at all, what a run costs before any value;
 - a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
-  cache), timed beside a rebuild of the same files without the cache and checked against it
-  table by table;
+  cache, the new files applied as a delta on the published warehouse), timed beside a rebuild of
+  the same files without the cache and checked against it table by table, and beside the same
+  re-run rebuilding the warehouse (SDZ_INCREMENTAL=off: how re-runs went before deltas);
 - the zone report cards: every card of the round written from the finished warehouse with no cache
   (the `zone_cards` step of the run above may have copied them from an earlier run's cache);
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
@@ -86,9 +87,10 @@ def bare(raw: Path, fmt: str, folder: Path) -> float:
     return seconds
 
 
-def sdz_run(raw: Path, warehouse: Path, use_cache: bool = True) -> dict:
-    """One `sdz run` in a fresh process: wall time, peak memory, stage seconds (of the last full run)."""
-    environment = {**os.environ, "SDZ_CACHE": "on" if use_cache else "off"}
+def sdz_run(raw: Path, warehouse: Path, use_cache: bool = True, incremental: bool = True) -> dict:
+    """One `sdz run` in a fresh process: wall time, peak memory, stage seconds."""
+    environment = {**os.environ, "SDZ_CACHE": "on" if use_cache else "off",
+                   "SDZ_INCREMENTAL": "on" if incremental else "off"}
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--raw", str(raw),
                                 "--warehouse", str(warehouse)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -191,6 +193,11 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             floor = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             cards = cards_write(folder / "warehouse" / "sdz.duckdb")
             write_supplementary(raw, 0.05, fmt)
+            # The same re-run as before incremental runs (files from the cache, the warehouse rebuilt), on a
+            # copy of the warehouse folder with its caches, so that the delta below finds its reports uncached too.
+            shutil.rmtree(folder / "no-delta", ignore_errors=True)
+            shutil.copytree(folder / "warehouse", folder / "no-delta")
+            rerun_rebuilding = sdz_run(raw, folder / "no-delta" / "sdz.duckdb", incremental=False)
             rerun = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             shutil.rmtree(folder / "rebuild", ignore_errors=True)
             rebuild = sdz_run(raw, folder / "rebuild" / "sdz.duckdb", use_cache=False)
@@ -204,6 +211,11 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
                    "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
                    "rerun_peak_rss_mb": rerun["peak_rss_mb"],
+                   "rerun_cpu_seconds": rerun["cpu_seconds"],
+                   "rerun_rebuilding_cpu_seconds": rerun_rebuilding["cpu_seconds"],
+                   "rerun_rebuilding_seconds": rerun_rebuilding["seconds"],
+                   "rerun_rebuilding_share": round(rerun_rebuilding["seconds"] / full["seconds"], 2),
+                   "rerun_rebuilding_stages": rerun_rebuilding["stages"],
                    "rebuild_seconds": rebuild["seconds"],
                    "rerun_tables_differing_from_rebuild": differing,
                    "load_average": os.getloadavg()[0]}
@@ -224,12 +236,13 @@ def print_table(results: dict) -> None:
         print(f"\ndemo: sdz run from scratch {demo['scratch_seconds']} s (peak {demo['scratch_peak_rss_mb']} MB), "
               f"floor (nothing new) {demo['floor_seconds']} s")
     print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>8}{'floor s':>9}{'empty s':>9}{'sdz s':>8}{'ratio':>7}"
-          f"{'peak MB':>9}{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}{'load':>6}{'cards s':>9}  stages (s)")
+          f"{'peak MB':>9}{'rerun 5%':>10}{'share':>7}{'no delta':>9}{'=rebuild':>9}{'load':>6}{'cards s':>9}"
+          "  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
         print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>8}{r['floor_seconds']:>9}"
               f"{r['empty_seconds']:>9}{r['sdz_seconds']:>8}{r['ratio']:>7}{r['peak_rss_mb']:>9}"
-              f"{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}"
+              f"{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}{r['rerun_rebuilding_share']:>9}"
               f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}{r['load_average']:>6.1f}"
               f"{r.get('cards_seconds', ''):>9}"
               f"  {stages}")

@@ -1,6 +1,6 @@
 """`sdz`: the command line of stewards and analysts (the README's command table).
 
-    sdz run [--raw DIR] [--warehouse FILE] [--method YAML]   ingest, rebuild, publish (the Dagster asset graph)
+    sdz run [--raw DIR] [--warehouse FILE] [--method YAML] [--full]   ingest, rebuild, publish (the Dagster asset graph)
     sdz validate FILE...                      check files without touching any warehouse
     sdz sql [QUERY] [--warehouse FILE] [--csv]   read-only SQL on the warehouse
     sdz ui [--raw DIR] [--warehouse FILE] [--method YAML] [--port N]   the Dagster UI (`dagster dev`)
@@ -62,13 +62,15 @@ def options(
 
 
 @app.command()
-def run(raw: RawOption = None, warehouse: WarehouseOption = None, method: MethodOption = None) -> None:
-    """Ingest every submission under the raw folder, rebuild the warehouse and publish it."""
+def run(raw: RawOption = None, warehouse: WarehouseOption = None, method: MethodOption = None,
+        full: Annotated[bool, typer.Option("--full", help="rebuild the warehouse from every file even when the only "
+                                           "change is new files (as SDZ_INCREMENTAL=off)")] = False) -> None:
+    """Ingest every submission under the raw folder, rebuild the warehouse (or apply new files to it) and publish it."""
     from pipelines.publish.summary import print_summary
     from pipelines.runtime.runner import RunFailed, run_with_outcome
     from pipelines.runtime.settings import SdzSettings
 
-    settings = SdzSettings.from_env(raw, warehouse, method)
+    settings = SdzSettings.from_env(raw, warehouse, method, incremental=False if full else None)
     started = time.perf_counter()
     try:
         outcome = run_with_outcome(settings)

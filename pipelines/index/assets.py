@@ -18,6 +18,7 @@ from pipelines.runtime.warehouse import ensure_build
 from schemas.core_tables import TableDefinition
 
 READS = ["mart.observations_as_of", "staging.expected_zones", "core.rounds"]
+WRITES = (INDEX_ZONE_ROUND, INDEX_RANK_ROUND, INDEX_METHOD)
 
 
 def _spec(table: TableDefinition) -> dg.AssetSpec:
@@ -31,7 +32,7 @@ def _spec(table: TableDefinition) -> dg.AssetSpec:
     )
 
 
-@dg.multi_asset(group_name="index", specs=[_spec(INDEX_ZONE_ROUND), _spec(INDEX_RANK_ROUND), _spec(INDEX_METHOD)])
+@dg.multi_asset(group_name="index", specs=[_spec(table) for table in WRITES])
 def index_zone_round(context: dg.AssetExecutionContext, settings: SdzSettings):
     """Innovation-capacity index and its five aspects per round, type-evaluated zone and year (0-100), computed by
     the composite-index engine from the method file (default: schemas/methods/default.yaml) on the values in force

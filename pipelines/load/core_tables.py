@@ -6,6 +6,7 @@ Writes them into the warehouse being built and returns their row counts.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 
 import duckdb
@@ -88,41 +89,70 @@ def load_core_tables(
 
     `unrecognised`: the files under raw/ not read as submissions (`inventory.unrecognised_files`)."""
     resolved = resolve_history(con, validated.accepted)
-    rejected = validated.rejected
-    if len(resolved.conflicts):
-        conflicts = resolved.conflicts[list(rejected.columns)]
-        rejected = pd.concat([rejected, conflicts.astype(rejected.dtypes.to_dict())], ignore_index=True) \
-            if len(rejected) else conflicts
-    rejected = rejected.sort_values("cell_order", kind="stable", ignore_index=True)
+    rejected = with_conflicts(validated.rejected, resolved.conflicts)
     accepted_per_file = dict(con.execute("select file_id, count(*) from staging_history group by all").fetchall())
-    files = parsed.files.copy()
-    files["values_accepted"] = files["file_id"].map(accepted_per_file).fillna(0)
-    files["values_rejected"] = files["file_id"].map(rejected.groupby("file_id").size()).fillna(0)
-    file_flags = parsed.file_warnings.assign(indicator_id=None, year=None, source_cell=None)
-    flags = pd.concat([frame for frame in (file_flags, resolved.flags) if len(frame)], ignore_index=True) \
-        if len(file_flags) and len(resolved.flags) else (resolved.flags if len(resolved.flags) else file_flags)
-    flags = flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
-                              kind="stable", ignore_index=True, na_position="first")
-    rounds = rounds_table(parsed.files)
+    files = counted_files(parsed.files, accepted_per_file, rejected.groupby("file_id").size())
     frames = {
-        "core.zones": zones_table(registry),
-        "core.indicators": indicators_table(),
-        "core.submission_files": files,
-        "core.unrecognised_files": unrecognised if unrecognised is not None else
-        pd.DataFrame(columns=UNRECOGNISED_COLUMNS),
+        **registry_and_file_tables(registry, files, unrecognised),
         "core.rejected_values": rejected,
-        "core.value_flags": flags,
-        "core.rounds": rounds,
-        "core.expected_zones": expected_zones_table(registry, rounds),
-        "core.reason_codes": reason_codes_table(),
+        "core.value_flags": all_flags(parsed.file_warnings, resolved.flags),
     }
     counts = {}
     for name, definition in core_table_definitions().items():
         create_table(con, definition)
         if name in FROM_DUCKDB:
-            columns = ", ".join(definition.column_names)
-            con.execute(f"insert into {name} ({columns}) select {columns} from {FROM_DUCKDB[name]}")
-            counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+            counts[name] = fill_from_staging(con, name)
         else:
             counts[name] = insert_frame(con, definition, frames[name])
     return counts
+
+
+def fill_from_staging(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Append to a table of FROM_DUCKDB the rows precedence left in its temp table; returns the table's row count."""
+    columns = ", ".join(core_table_definitions()[name].column_names)
+    con.execute(f"insert into {name} ({columns}) select {columns} from {FROM_DUCKDB[name]}")
+    return con.execute(f"select count(*) from {name}").fetchone()[0]
+
+
+def with_conflicts(rejected: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
+    """The rejected cells plus the conflicting duplicates precedence found, in reading order."""
+    if len(conflicts):
+        conflicts = conflicts[list(rejected.columns)]
+        rejected = pd.concat([rejected, conflicts.astype(rejected.dtypes.to_dict())], ignore_index=True) \
+            if len(rejected) else conflicts
+    return rejected.sort_values("cell_order", kind="stable", ignore_index=True)
+
+
+def all_flags(file_warnings: pd.DataFrame, value_flags: pd.DataFrame) -> pd.DataFrame:
+    """core.value_flags rows: the file-level warnings (indicator and year empty) and the value flags."""
+    file_flags = file_warnings.assign(indicator_id=None, year=None, source_cell=None)
+    flags = pd.concat([file_flags, value_flags], ignore_index=True) if len(file_flags) and len(value_flags) \
+        else (value_flags if len(value_flags) else file_flags)
+    return flags.sort_values(["round", "batch", "file_id", "zone_code", "indicator_id", "year", "flag"],
+                             kind="stable", ignore_index=True, na_position="first")
+
+
+def counted_files(files: pd.DataFrame, accepted_per_file: Mapping[int, int] | pd.Series,
+                  rejected_per_file: Mapping[int, int] | pd.Series) -> pd.DataFrame:
+    """core.submission_files: the files with how many of their values were accepted and rejected."""
+    files = files.copy()
+    files["values_accepted"] = files["file_id"].map(accepted_per_file).fillna(0)
+    files["values_rejected"] = files["file_id"].map(rejected_per_file).fillna(0)
+    return files
+
+
+def registry_and_file_tables(registry: pd.DataFrame, files: pd.DataFrame,
+                             unrecognised: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The core tables made from the registry, the catalogue and the list of files (`files`: as counted by
+    `counted_files`), not from the values."""
+    rounds = rounds_table(files)
+    return {
+        "core.zones": zones_table(registry),
+        "core.indicators": indicators_table(),
+        "core.submission_files": files,
+        "core.unrecognised_files": unrecognised if unrecognised is not None else
+        pd.DataFrame(columns=UNRECOGNISED_COLUMNS),
+        "core.rounds": rounds,
+        "core.expected_zones": expected_zones_table(registry, rounds),
+        "core.reason_codes": reason_codes_table(),
+    }

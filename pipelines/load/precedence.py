@@ -230,9 +230,11 @@ def _unit_error_rows(con: duckdb.DuckDBPyConnection, batch_seq: int, state: str)
     return pd.DataFrame({"cell_order": state["cell_order"][flagged], "median_other": median[flagged]})
 
 
-def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> Resolution:
+def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame,
+                    flag_from: tuple[int, int] | None = None) -> Resolution:
     """Split accepted cells into history and conflicting duplicates; mark the values in force and flag
-    each batch's new versions."""
+    each batch's new versions (only those of the batches from (round, batch) `flag_from` on, when given:
+    a delta recomputes the flags of the batches it adds to)."""
     catalogue = load_catalogue()
     con.register("staging_accepted_frame", accepted)
     con.execute("create or replace temp table staging_accepted as select * from staging_accepted_frame")
@@ -244,10 +246,11 @@ def resolve_history(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> R
     con.execute(VERSIONS_SQL)
     con.execute(RESULT_TABLES_SQL)
     flag_frames = []
-    batch_seqs = [seq for (seq,) in con.execute("select distinct batch_seq from staging_versions order by 1")
-                  .fetchall()]
+    batches = con.execute("select distinct batch_seq, round, batch from staging_versions order by 1").fetchall()
+    batch_seqs = [seq for seq, *_ in batches]
+    flagged = [seq for seq, *batch in batches if flag_from is None or tuple(batch) >= flag_from]
     every_series = con.execute("select count(distinct series_id) from staging_versions").fetchone()[0]
-    for seq in batch_seqs:
+    for seq in flagged:
         con.execute(TOUCHED_SQL, {"batch_seq": seq})
         touched = con.execute("select count(*) from staging_touched").fetchone()[0]
         state = "staging_state"

@@ -77,9 +77,11 @@ def run_pipeline(settings: SdzSettings) -> RunSummary:
 def run_with_outcome(settings: SdzSettings) -> RunOutcome:
     """`sdz run`: rebuild and publish the warehouse, or record that nothing changed since it was published.
 
-    SDZ_CACHE=off (settings.use_cache false) always rebuilds. Without a published warehouse to compare with,
+    SDZ_CACHE=off (settings.use_cache false) and `--full` / SDZ_INCREMENTAL=off (settings.incremental false)
+    always rebuild. Without a published warehouse to compare with,
     the checks of `check_can_run` come first, so that a run that cannot start writes nothing."""
-    may_be_unchanged = settings.use_cache and published_state(settings.warehouse_path) is not None
+    may_be_unchanged = (settings.use_cache and settings.incremental
+                        and published_state(settings.warehouse_path) is not None)
     if not may_be_unchanged:
         check_can_run(settings)
     try:

@@ -24,6 +24,11 @@ from pipelines.runtime.defaults import (  # noqa: F401 - re-exported: the settin
 from pipelines.runtime.limits import FileLimits
 
 
+def _switch(variable: str) -> bool:
+    """An on/off environment variable, on unless set to off, 0, no or false."""
+    return os.environ.get(variable, "on").strip().lower() not in ("off", "0", "no", "false")
+
+
 class SdzSettings(ConfigurableResource):
     """Where a run reads submissions and writes the warehouse, plus the limits of file guards."""
 
@@ -34,13 +39,16 @@ class SdzSettings(ConfigurableResource):
     method_file: str = str(DEFAULT_METHOD)
     # Reuse what unchanged files gave in earlier runs (pipelines.validate.value_cache); SDZ_CACHE=off reads everything.
     use_cache: bool = True
+    # Apply new files as a delta on the published warehouse (pipelines.load.delta); SDZ_INCREMENTAL=off rebuilds.
+    incremental: bool = True
 
     @classmethod
     def from_env(
         cls, raw_dir: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None,
-        method_file: str | os.PathLike | None = None,
+        method_file: str | os.PathLike | None = None, incremental: bool | None = None,
     ) -> SdzSettings:
-        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE` / `SDZ_METHOD`, else the defaults."""
+        """Settings from explicit arguments, else `SDZ_RAW_DIR` / `SDZ_WAREHOUSE` / `SDZ_METHOD` /
+        `SDZ_INCREMENTAL`, else the defaults."""
         limits = FileLimits.from_env()
         method = method_file or os.environ.get("SDZ_METHOD")
         return cls(
@@ -50,7 +58,8 @@ class SdzSettings(ConfigurableResource):
             method_file=str(Path(method).resolve()) if method else str(DEFAULT_METHOD),
             max_file_bytes=limits.max_file_bytes,
             max_inflated_bytes=limits.max_inflated_bytes,
-            use_cache=os.environ.get("SDZ_CACHE", "on").strip().lower() not in ("off", "0", "no", "false"),
+            use_cache=_switch("SDZ_CACHE"),
+            incremental=_switch("SDZ_INCREMENTAL") if incremental is None else incremental,
         )
 
     @property
