@@ -125,3 +125,19 @@ def reproducible_bytes(workbook: Workbook, creator: str, when: datetime) -> byte
     workbook.save(buffer)
     workbook.properties.modified = when  # save() stamps the clock; write the fixed time back
     return _fixed_zip(buffer.getvalue(), {"docProps/core.xml": tostring(workbook.properties.to_tree())}, when)
+
+
+A4_PAPER = 9  # Excel's paper size code of A4
+
+
+def print_on_a4(worksheet: XlsxWriterSheet, *, landscape: bool, header_rows: tuple[int, int] | None) -> None:
+    """Print set-up of an XlsxWriter worksheet: A4, landscape or portrait, one page wide, and the rows
+    `header_rows` (first, last; 0-based) repeated at the top of every page."""
+    worksheet.set_paper(A4_PAPER)
+    if landscape:
+        worksheet.set_landscape()
+    else:
+        worksheet.set_portrait()
+    worksheet.fit_to_pages(1, 0)
+    if header_rows is not None:
+        worksheet.repeat_rows(*header_rows)
