@@ -230,7 +230,7 @@ def check_archive(path: Path, max_inflated_bytes: int, kind: str) -> None:
 def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
     """Read one workbook; raises FileRejected when it cannot be used at all."""
     parsed = read_workbook_table(path, zones, max_inflated_bytes)
-    return ParsedFile(parsed.zone_code, arrow_frame(parsed.cells), parsed.warnings)
+    return ParsedFile(parsed.zone_code, arrow_frame(parsed.cells), parsed.warnings, parsed.template)
 
 
 def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:

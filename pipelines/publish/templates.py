@@ -22,7 +22,7 @@ from pipelines.ingest.registry import expected_in_round
 from pipelines.publish.feedback import KIND_LABELS
 from pipelines.publish.template_workbook import Cell, CellMark, ZoneTemplate, template_workbook
 from schemas.catalogue import FIRST_YEAR, load_catalogue, load_reason_codes
-from schemas.messages import message
+from schemas.messages import message, number_text
 
 SUPPLEMENTARY = 2
 # Which kinds of finding are worse: a cell with several is highlighted as the first of them.
@@ -155,6 +155,8 @@ def finding_comment(finding: pd.Series) -> str:
     """A cell comment for one finding: its kind and reason, the value received, the detail, what to correct."""
     reason = load_reason_codes()[finding.code]
     raw = "" if pd.isna(finding.raw_value) else finding.raw_value
+    if finding.kind == "warning" and raw:  # the value loaded, as a spreadsheet shows it (not 240990000.0)
+        raw = number_text(float(raw))
     lines = [f"【{KIND_LABELS[finding.kind]}】{reason.zh} / {reason.en}", message("template_received", raw=raw)]
     if not pd.isna(finding.detail) and finding.detail:
         lines.append(f"说明 detail：{finding.detail}")
