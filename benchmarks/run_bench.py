@@ -10,6 +10,8 @@ once as workbooks (one file per zone), it measures in one process run:
 - a re-run after a supplementary batch touching 5 % of the zones (files read before come from the
   cache), timed beside a rebuild of the same files without the cache and checked against it
   table by table;
+- the zones' templates of the next round (`sdz templates`: one workbook per zone, 31 years filled in),
+  written from the full run's warehouse;
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
 It prints a table and writes build/bench/results.json. Data are generated once under build/bench/.
 """
@@ -118,6 +120,17 @@ def differing_tables(one: Path, other: Path) -> list[str]:
             f"union all (from other.{table} except all from one.{table}))").fetchone()[0]]
 
 
+def templates_seconds(warehouse: Path) -> float:
+    """Seconds to write every zone's first-batch template of the round after the warehouse's (round 2041)."""
+    from pipelines.publish.templates import write_templates
+
+    out = warehouse.parent / "templates-bench"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    write_templates(warehouse, 2041, 1, out=out)
+    return round(time.perf_counter() - started, 2)
+
+
 def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
     """Least-squares slope of log(time) on log(size)."""
     xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
@@ -138,6 +151,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             bare = bare_csv(raw) if fmt == "csv" else bare_workbooks(raw)
             floor = floor_run(folder, raw)
             full = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
+            templates = templates_seconds(folder / "warehouse" / "sdz.duckdb")
             write_supplementary(raw, 0.05, fmt)
             rerun = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             shutil.rmtree(folder / "rebuild", ignore_errors=True)
@@ -151,7 +165,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
                    "rerun_5pct_seconds": rerun["seconds"], "rerun_stages": rerun["stages"],
                    "rerun_share": round(rerun["seconds"] / full["seconds"], 2),
                    "rerun_peak_rss_mb": rerun["peak_rss_mb"],
-                   "rebuild_seconds": rebuild["seconds"],
+                   "rebuild_seconds": rebuild["seconds"], "templates_next_round_seconds": templates,
                    "rerun_tables_differing_from_rebuild": differing}
             results["runs"].append(row)
             print(json.dumps(row), flush=True)
@@ -166,13 +180,14 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
 
 def print_table(results: dict) -> None:
     print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>9}{'floor s':>9}{'sdz s':>8}{'ratio':>7}{'peak MB':>9}"
-          f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}  stages (s)")
+          f"{'rerun 5%':>10}{'share':>7}{'=rebuild':>9}{'tpl s':>7}  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
         print(f"{r['format']:9}{r['zones']:>7}{r['values']:>11,}{r['bare_seconds']:>9}{r['floor_seconds']:>9}"
               f"{r['sdz_seconds']:>8}"
               f"{r['ratio']:>7}{r['peak_rss_mb']:>9}{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}"
-              f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}  {stages}")
+              f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}"
+              f"{r['templates_next_round_seconds']:>7}  {stages}")
     for fmt in ("csv", "workbook"):
         if f"exponent_{fmt}" in results:
             print(f"time ∝ size^k, {fmt}: k = {results[f'exponent_{fmt}']}")

@@ -12,7 +12,10 @@ of the template (indicator × year), never to the cells of the zone's own file.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -25,6 +28,9 @@ from schemas.catalogue import FIRST_YEAR, load_catalogue, load_reason_codes
 from schemas.messages import message, number_text
 
 SUPPLEMENTARY = 2
+# From this many workbooks on they are written by one process per core (about 10 ms of CPU each, most of it
+# XlsxWriter's formula handling of the data validation); fewer do not pay for starting the processes.
+PARALLEL_FROM_WORKBOOKS = 400
 # Which kinds of finding are worse: a cell with several is highlighted as the first of them.
 SEVERITY = ("rejected", "warning")
 
@@ -52,12 +58,20 @@ def write_templates(warehouse_path: Path, round_year: int, batch: int = 1, zone_
         zones = zone_templates(con, round_year, batch, zone_codes)
     folder = out or templates_folder(warehouse_path.parent, round_year, batch)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for zone in zones:
-        path = folder / file_name(zone)
-        path.write_bytes(template_workbook(zone))
-        written.append(path)
-    return written
+    paths = [folder / file_name(zone) for zone in zones]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(zones) < PARALLEL_FROM_WORKBOOKS or workers < 2:
+        for zone, path in zip(zones, paths, strict=True):
+            write_workbook(zone, path)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            list(pool.map(write_workbook, zones, paths, chunksize=max(1, len(zones) // (workers * 8))))
+    return paths
+
+
+def write_workbook(zone: ZoneTemplate, path: Path) -> None:
+    """One zone's template into `path`."""
+    path.write_bytes(template_workbook(zone))
 
 
 def write_supplementary_templates(warehouse_path: Path, output_dir: Path) -> list[Path]:
