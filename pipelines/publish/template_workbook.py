@@ -138,10 +138,10 @@ def write_data_sheet(sheet: Worksheet, zone: ZoneTemplate, template: Template, f
     first_row = template.first_data_row() - 1
     for row, indicator in enumerate(catalogue.indicators.values(), start=first_row):
         for key, text in template.indicator_cells(indicator).items():
-            if key != "note":
-                cell = sheet.write_number if key == "seq" else lambda r, c, v, f: write_text(sheet, r, c, v, f)
-                cell(row, columns.index[key], text, formats.structure)
-        write_text(sheet, row, columns.index["note"], "", formats.note)
+            if key == "seq":
+                sheet.write_number(row, columns.index[key], text, formats.structure)
+            else:
+                write_text(sheet, row, columns.index[key], text, formats.note if key == "note" else formats.structure)
         for year in zone.years:
             write_value(sheet, row, columns.index[year], zone, (indicator.id, year), formats)
         add_validation(sheet, row, columns.index[zone.years[0]], columns.index[zone.years[-1]], indicator)
