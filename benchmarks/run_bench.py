@@ -40,7 +40,7 @@ SIZES = (300, 1000, 2850)
 STAGES = {  # Dagster step → stage
     "zone_registry": "inventory", "submission_inventory": "inventory", "parsed_submissions": "parse",
     "validated_values": "validate", "core_tables": "load", "warehouse": "publish", "reports": "reports",
-    "feedback_workbooks": "publish", "parquet_exports": "publish",
+    "feedback_workbooks": "publish", "templates": "publish", "parquet_exports": "publish",
 }
 
 
