@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -28,6 +29,7 @@ from schemas.catalogue import FIRST_YEAR, load_catalogue, load_reason_codes
 from schemas.messages import message, number_text
 
 SUPPLEMENTARY = 2
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')  # not allowed in a Windows file name
 # From this many workbooks on they are written by one process per core (about 10 ms of CPU each, most of it
 # XlsxWriter's formula handling of the data validation); fewer do not pay for starting the processes.
 PARALLEL_FROM_WORKBOOKS = 400
@@ -46,7 +48,7 @@ def templates_folder(output_dir: Path, round_year: int, batch: int) -> Path:
 
 def file_name(zone: ZoneTemplate) -> str:
     """The workbook's file name: zone code and name, round and batch."""
-    name = zone.zone_name.replace("/", "_").replace("\\", "_")
+    name = UNSAFE_IN_FILE_NAMES.sub("_", zone.zone_name)
     return f"{zone.zone_code}_{name}_{zone.round}_batch-{zone.batch}.xlsx"
 
 
