@@ -7,6 +7,8 @@ highlighted with a comment each. What goes in the cells is `pipelines.publish.te
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -20,6 +22,8 @@ from schemas.template import YEARS, Template, TemplateIdentity, load_template
 
 Cell = tuple[int, int]  # (indicator id, year)
 BORDER = {"border": 1, "border_color": "#A6A6A6"}
+INSTRUCTIONS_WIDTH = 70  # characters: the instructions' one column, a portrait A4 page wide
+LINE_HEIGHT = 15  # points per line of wrapped text
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,20 @@ def write_instructions(sheet: Worksheet, zone: ZoneTemplate, formats: Formats) -
               "markers": "、".join(marker for marker in load_catalogue().missing_markers if marker)}
     lines = [*written.instructions_zh, "", *written.instructions_en]
     for row, line in enumerate(lines):
-        write_text(sheet, row, 0, line.format(**fields), formats.title if row in (0, len(written.instructions_zh) + 1)
-                   else formats.wrapped)
-    set_width(sheet, 0, 110)
+        text = line.format(**fields)
+        if row in (0, len(written.instructions_zh) + 1):
+            write_text(sheet, row, 0, text, formats.title)
+            continue
+        write_text(sheet, row, 0, text, formats.wrapped)
+        # Rows keep the height they are given (no application measures wrapped text when it opens a file).
+        sheet.set_row(row, LINE_HEIGHT * math.ceil(max(display_width(text), 1) / INSTRUCTIONS_WIDTH))
+    set_width(sheet, 0, INSTRUCTIONS_WIDTH)
     print_on_a4(sheet, landscape=False, header_rows=None)
+
+
+def display_width(text: str) -> int:
+    """How many character widths `text` takes: two for a Chinese (wide) character, one for others."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
 
 
 def write_data_sheet(sheet: Worksheet, zone: ZoneTemplate, template: Template, formats: Formats) -> None:
