@@ -192,15 +192,17 @@ def add_validation(sheet: Worksheet, row: int, first_column: int, last_column: i
     accepted = [f"ISNUMBER({top_left})", f"{top_left}>=0"] + ([f"{top_left}<={number_text(limit)}"] if limit else [])
     markers = [f'{top_left}="{marker}"' for marker in load_catalogue().missing_markers if marker]
     limit_zh, limit_en = message_pair("template_input_limit", limit=limit) if limit else ("", "")
-    input_zh, input_en = message_pair("template_input", name=indicator.name_zh, name_en=indicator.name_en,
-                                      unit=indicator.unit, limit=limit_zh, limit_en=limit_en)
-    invalid_zh, invalid_en = message_pair("template_invalid", limit=limit_zh, limit_en=limit_en)
+    input_zh, input_en = message_pair("template_input", limit=limit_zh)[0], message_pair("template_input",
+                                                                                         limit=limit_en)[1]
+    invalid_zh, invalid_en = message_pair("template_invalid", limit=limit_zh)[0], message_pair("template_invalid",
+                                                                                               limit=limit_en)[1]
     sheet.data_validation(row, first_column, row, last_column, {
         "validate": "custom",
         "value": f"=OR(AND({','.join(accepted)}),{','.join(markers)})",
         "ignore_blank": True,
         "input_title": f"{indicator.id} {indicator.name_zh}"[:32],
-        "input_message": f"{input_zh}\n{input_en}"[:255],
+        "input_message": f"{indicator.name_zh}（{indicator.unit}）：{input_zh}\n"
+                         f"{indicator.name_en} ({indicator.unit}): {input_en}"[:255],
         "error_type": "warning",
         "error_title": "数值不符合规则 invalid value",
         "error_message": f"{invalid_zh}\n{invalid_en}"[:255],
@@ -217,8 +219,6 @@ def write_identity(sheet: Worksheet, identity: TemplateIdentity) -> None:
 
 
 def summary_text(zone: ZoneTemplate) -> str:
-    """The supplementary batch's summary above the header: cells to correct, cells missing."""
-    other_zh, other_en = message_pair("template_file_findings", count=zone.file_findings) if zone.file_findings \
-        else ("", "")
-    return message("template_summary", to_correct=len(zone.marks), missing=len(zone.missing), other_zh=other_zh,
-                   other_en=other_en)
+    """The supplementary batch's summary above the header: cells to correct, cells missing, findings on files."""
+    return message("template_summary", to_correct=len(zone.marks), missing=len(zone.missing),
+                   file_findings=zone.file_findings)
