@@ -18,8 +18,9 @@ setup: $(STAMP)  ## create .venv from the pinned requirements
 demo: setup  ## write the synthetic demo submissions into build/demo/raw
 	$(BIN)/sdz demo $(DEMO)/raw
 
-run: demo  ## ingest the demo submissions into build/demo/warehouse/sdz.duckdb
+run: demo  ## ingest the demo submissions into build/demo/warehouse/sdz.duckdb, then write the next round's templates
 	$(BIN)/sdz run --raw $(DEMO)/raw --warehouse $(DEMO)/warehouse/sdz.duckdb
+	$(BIN)/sdz templates --warehouse $(DEMO)/warehouse/sdz.duckdb
 
 test: setup  ## the whole test suite
 	$(BIN)/python -m pytest

@@ -14,6 +14,8 @@ Every time is the wall time of a fresh process, as a user starts it. For 300, 1,
   re-run rebuilding the warehouse (SDZ_INCREMENTAL=off: how re-runs went before deltas);
 - the zone report cards: every card of the round written from the finished warehouse with no cache
   (the `zone_cards` step of the run above may have copied them from an earlier run's cache);
+- the zones' templates of the next round (`sdz templates`: one workbook per zone, 31 years filled in),
+  written from the full run's warehouse;
 - the cost curve: time ∝ size^k, k fitted on the three sizes.
 And once: the demo's `sdz run` from scratch, and its floor. It prints a table and writes
 build/bench/results.json. Data are generated once under build/bench/.
@@ -43,7 +45,7 @@ STAGES = {  # Dagster step → stage
     "zone_registry": "inventory", "submission_inventory": "inventory", "parsed_submissions": "parse",
     "validated_values": "validate", "core_tables": "load", "index_zone_round": "index", "warehouse": "publish",
     "reports": "reports", "zone_cards": "cards",
-    "feedback_workbooks": "publish", "parquet_exports": "publish",
+    "feedback_workbooks": "publish", "templates": "publish", "parquet_exports": "publish",
 }
 
 
@@ -167,6 +169,17 @@ def differing_tables(one: Path, other: Path) -> list[str]:
             f"union all (from other.{table} except all from one.{table}))").fetchone()[0]]
 
 
+def templates_seconds(warehouse: Path) -> float:
+    """Seconds to write every zone's first-batch template of the round after the warehouse's (round 2041)."""
+    from pipelines.publish.templates import write_templates
+
+    out = warehouse.parent / "templates-bench"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    write_templates(warehouse, 2041, 1, out=out)
+    return round(time.perf_counter() - started, 2)
+
+
 def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
     """Least-squares slope of log(time) on log(size)."""
     xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
@@ -192,6 +205,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
             full = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             floor = sdz_run(raw, folder / "warehouse" / "sdz.duckdb")
             cards = cards_write(folder / "warehouse" / "sdz.duckdb")
+            templates = templates_seconds(folder / "warehouse" / "sdz.duckdb")
             write_supplementary(raw, 0.05, fmt)
             # The same re-run as before incremental runs (files from the cache, the warehouse rebuilt), on a
             # copy of the warehouse folder with its caches, so that the delta below finds its reports uncached too.
@@ -216,7 +230,7 @@ def bench(sizes: tuple[int, ...], out: Path) -> dict:
                    "rerun_rebuilding_seconds": rerun_rebuilding["seconds"],
                    "rerun_rebuilding_share": round(rerun_rebuilding["seconds"] / full["seconds"], 2),
                    "rerun_rebuilding_stages": rerun_rebuilding["stages"],
-                   "rebuild_seconds": rebuild["seconds"],
+                   "rebuild_seconds": rebuild["seconds"], "templates_next_round_seconds": templates,
                    "rerun_tables_differing_from_rebuild": differing,
                    "load_average": os.getloadavg()[0]}
             results["runs"].append(row)
@@ -235,8 +249,9 @@ def print_table(results: dict) -> None:
     if demo:
         print(f"\ndemo: sdz run from scratch {demo['scratch_seconds']} s (peak {demo['scratch_peak_rss_mb']} MB), "
               f"floor (nothing new) {demo['floor_seconds']} s")
-    print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>8}{'floor s':>9}{'empty s':>9}{'sdz s':>8}{'ratio':>7}"
-          f"{'peak MB':>9}{'rerun 5%':>10}{'share':>7}{'no delta':>9}{'=rebuild':>9}{'load':>6}{'cards s':>9}"
+    print(f"\n{'format':9}{'zones':>7}{'values':>11}{'bare s':>8}{'floor s':>9}{'empty s':>9}{'sdz s':>8}"
+          f"{'ratio':>7}{'peak MB':>9}{'rerun 5%':>10}{'share':>7}{'no delta':>9}{'=rebuild':>9}{'load':>6}"
+          f"{'cards s':>9}{'tpl s':>7}"
           "  stages (s)")
     for r in results["runs"]:
         stages = ", ".join(f"{k} {v}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1]))
@@ -244,7 +259,7 @@ def print_table(results: dict) -> None:
               f"{r['empty_seconds']:>9}{r['sdz_seconds']:>8}{r['ratio']:>7}{r['peak_rss_mb']:>9}"
               f"{r['rerun_5pct_seconds']:>10}{r['rerun_share']:>7}{r['rerun_rebuilding_share']:>9}"
               f"{'yes' if not r.get('rerun_tables_differing_from_rebuild') else 'NO':>9}{r['load_average']:>6.1f}"
-              f"{r.get('cards_seconds', ''):>9}"
+              f"{r.get('cards_seconds', ''):>9}{r.get('templates_next_round_seconds', ''):>7}"
               f"  {stages}")
     for fmt in ("csv", "workbook"):
         if f"exponent_{fmt}" in results:

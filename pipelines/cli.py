@@ -6,6 +6,8 @@
     sdz ui [--raw DIR] [--warehouse FILE] [--method YAML] [--port N]   the Dagster UI (`dagster dev`)
     sdz index --data CSV --method YAML --out CSV [--sensitivity N]
     sdz cards --round R [--zone CODE ...] [--warehouse FILE] [--out DIR] [--method YAML]   zone report cards
+    sdz templates [--round R] [--batch 1|2] [--zone CODE ...] [--out DIR] [--warehouse FILE]
+                                              the zones' workbooks, written from the warehouse
     sdz demo DIR                              write the synthetic demo submissions
     sdz --version
 
@@ -223,6 +225,42 @@ def cards(
         pages = [path for path in written if path.suffix == ".html"]
         printed = print_pdfs(pages) if find_browser() else []
         console.print(f"{len(printed)} PDF(s) written" if printed or not pages else NO_BROWSER)
+
+
+@app.command()
+def templates(
+    round_year: Annotated[int | None, typer.Option("--round", help="round (default: batch 1 the round after the "
+                                                   "latest in the warehouse, batch 2 the latest)")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=2, help="1: the round's template; 2: the supplementary "
+                                       "batch's, for the zones with something to correct or complete")] = 1,
+    zone: Annotated[list[str] | None, typer.Option(help="only this zone (repeatable)")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder (default: templates/<round>/batch-N/ beside the "
+                                             "warehouse)")] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write each expected zone's workbook for a round from the warehouse (README: Templates for the zones)."""
+    import duckdb
+
+    from pipelines.publish.templates import TemplatesError, write_templates
+    from pipelines.runtime.settings import SdzSettings
+
+    settings = SdzSettings.from_env(warehouse=warehouse)
+    if not settings.warehouse_path.is_file():
+        raise fail(f"no warehouse at {settings.warehouse_path}: run `sdz run` first")
+    started = time.perf_counter()
+    try:
+        if round_year is None:
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+                latest = con.execute("select max(round) from core.rounds").fetchone()[0]
+            if latest is None:
+                raise TemplatesError("the warehouse has no round yet: give --round")
+            round_year = latest + 1 if batch == 1 else latest
+        written = write_templates(settings.warehouse_path, round_year, batch, zone, out)
+    except TemplatesError as error:
+        raise fail(str(error)) from None
+    folder = written[0].parent if written else out or "(none)"
+    console.print(f"{len(written)} templates of round {round_year} batch {batch} written to {folder} "
+                  f"({time.perf_counter() - started:.1f} s)")
 
 
 @app.command()

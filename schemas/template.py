@@ -38,6 +38,18 @@ class LabelledCell:
 
 
 @dataclass(frozen=True)
+class WrittenTemplate:
+    """What only the template sdz writes for the zones carries (template.yaml, `written`)."""
+
+    version: int
+    identity_sheet: str
+    widths: dict[str, float]  # by column key, for the columns the layout leaves unset
+    instructions_zh: tuple[str, ...]  # with {round}, {first_year}, {last_year}, {markers}
+    instructions_en: tuple[str, ...]
+    highlight: dict[str, str]  # fill colour by kind of finding (rejected, warning) and `missing`
+
+
+@dataclass(frozen=True)
 class Template:
     """The template's layout (see template.yaml)."""
 
@@ -51,6 +63,7 @@ class Template:
     years_label: str
     columns: tuple[TemplateColumn, ...]
     footer: tuple[tuple[str, ...], ...]  # with {round} and {month}
+    written: WrittenTemplate
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -75,9 +88,49 @@ class Template:
         return {"seq": indicator.id, "level1": indicator.level1_zh, "level2": indicator.level2_zh,
                 "name": indicator.name_zh, "unit": indicator.unit, "note": ""}
 
-    def footer_rows(self, round_year: int, month: int) -> list[list[str]]:
+    def width(self, key: str) -> float:
+        """The width in characters of the column `key` in the written template."""
+        return self.column(key).width or self.written.widths[key]
+
+    def footer_rows(self, round_year: int, month: int | str) -> list[list[str]]:
         """The rows below the indicators (after one empty row), cells from column 1."""
         return [[text.format(round=round_year, month=month) for text in row] for row in self.footer]
+
+
+IDENTITY_KEYS = ("round", "batch", "zone_code", "version")
+
+
+@dataclass(frozen=True)
+class TemplateIdentity:
+    """Which template a workbook was written as: the round, batch and zone it was written for and the
+    layout's version. Stored on the written template's identity sheet as label/value rows."""
+
+    round: int
+    batch: int
+    zone_code: str
+    version: int
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The identity sheet's label/value rows, values as text."""
+        return [(key, str(getattr(self, key))) for key in IDENTITY_KEYS]
+
+    @classmethod
+    def from_rows(cls, rows: list[list]) -> TemplateIdentity | None:
+        """The identity from an identity sheet's rows (as a reader gives them), or None when incomplete."""
+        found = {}
+        for row in rows:
+            if len(row) >= 2 and str(row[0]).strip() in IDENTITY_KEYS:
+                value = row[1]
+                found[str(row[0]).strip()] = str(int(value)) if isinstance(value, float) else str(value).strip()
+        try:
+            return cls(int(found["round"]), int(found["batch"]), found["zone_code"], int(found["version"]))
+        except (KeyError, ValueError):
+            return None
+
+    @property
+    def text(self) -> str:
+        """As recorded in the warehouse: `<round>/batch-<N>/<zone_code>/v<version>`."""
+        return f"{self.round}/batch-{self.batch}/{self.zone_code}/v{self.version}"
 
 
 @cache
@@ -96,4 +149,12 @@ def load_template() -> Template:
         columns=tuple(TemplateColumn(key=c["key"], label=c.get("label", ""), required=c.get("required", False),
                                      width=c.get("width")) for c in raw["columns"]),
         footer=tuple(tuple(row) for row in raw["footer"]),
+        written=WrittenTemplate(
+            version=raw["written"]["version"],
+            identity_sheet=raw["written"]["identity_sheet"],
+            widths=raw["written"]["widths"],
+            instructions_zh=tuple(raw["written"]["instructions_zh"]),
+            instructions_en=tuple(raw["written"]["instructions_en"]),
+            highlight=raw["written"]["highlight"],
+        ),
     )

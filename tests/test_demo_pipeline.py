@@ -203,3 +203,26 @@ def test_a_second_run_gives_identical_tables_and_exports(demo_run, tmp_path: Pat
             assert first_rows == second_rows, table
     for exported in (settings.output_dir / "parquet").iterdir():  # the exports too, to the byte
         assert exported.read_bytes() == (again.output_dir / "parquet" / exported.name).read_bytes(), exported.name
+
+
+def test_supplementary_templates_comment_every_open_finding_on_a_value(demo_run, warehouse):
+    """The demo's batch-2 workbooks (latest round, batch 1 only) comment exactly the cells that open findings
+    on values name, each in its zone's workbook at the template's cell of its indicator and year."""
+    import openpyxl
+
+    from schemas.template import load_template
+
+    settings, _result = demo_run
+    template = load_template()
+    round_year, first_year = warehouse.execute("select round, first_year from core.rounds where is_latest").fetchone()
+    expected = set(warehouse.execute(
+        "select zone_code, indicator_id, year from mart.findings where round = ? and is_open "
+        "and kind in ('rejected', 'warning') and indicator_id between 1 and 16 and year between ? and ?",
+        [round_year, first_year, round_year - 1]).fetchall())
+    commented = set()
+    for path in (settings.output_dir / "templates" / str(round_year) / "batch-2").glob("*.xlsx"):
+        sheet = openpyxl.load_workbook(path)[template.data_sheet]
+        years = {cell.column: cell.value for cell in sheet[template.header_row] if isinstance(cell.value, int)}
+        for row in sheet.iter_rows(min_row=template.first_data_row(), max_row=template.first_data_row() + 15):
+            commented |= {(path.name.split("_")[0], row[0].value, years[cell.column]) for cell in row if cell.comment}
+    assert expected and commented == expected

@@ -32,7 +32,7 @@ from schemas.observations import CELL_COLUMNS, cells_arrow_schema
 
 WARNING_COLUMNS = ["file_id", "round", "batch", "zone_code", "flag", "detail"]
 # What reading a file decides about it (the value cache keeps them per reading key).
-OUTCOME_COLUMNS = ["status", "reason", "detail", "zone_code"]
+OUTCOME_COLUMNS = ["status", "reason", "detail", "zone_code", "template"]
 
 
 @dataclass
@@ -127,7 +127,8 @@ def parse_submissions(
         # (missing text as None, as the reading gives it, not as the NaN of a Parquet column)
         known = known[OUTCOME_COLUMNS].astype(object)
         outcomes = pd.concat([outcomes, known.where(known.notna(), None).astype(outcomes.dtypes.to_dict())])
-    files = inventory.assign(zone_code=pd.Series(pd.NA, index=inventory.index, dtype="string"))
+    files = inventory.assign(zone_code=pd.Series(pd.NA, index=inventory.index, dtype="string"),
+                             template=pd.Series(pd.NA, index=inventory.index, dtype="string"))
     files.loc[pending.index, OUTCOME_COLUMNS] = outcomes.loc[keys].set_axis(pending.index)
     files.loc[pending.index, OUTCOME_COLUMNS] = settle_copies(files.loc[pending.index])[OUTCOME_COLUMNS]
     loaded = files.loc[files["status"] == "loaded", "file_id"]
@@ -135,7 +136,7 @@ def parse_submissions(
     if len(cells) < len(read.cells):
         cells = cells.assign(cell_order=np.arange(len(cells), dtype="int64")).reset_index(drop=True)
     warnings = read.file_warnings[read.file_warnings["file_id"].isin(loaded)].reset_index(drop=True)
-    return ParsedSubmissions(files.astype({"zone_code": "string"}), cells, warnings)
+    return ParsedSubmissions(files.astype({"zone_code": "string", "template": "string"}), cells, warnings)
 
 
 def read_files(
@@ -145,19 +146,26 @@ def read_files(
     zones = ZoneLookup.from_registry(registry)
     files = inventory.copy()
     files["zone_code"] = pd.Series(pd.NA, index=files.index, dtype="string")
+    files["template"] = pd.Series(pd.NA, index=files.index, dtype="string")
     pending = files[files["status"] == "pending"]
     outcomes, plain_cells = read_pending(pending, raw_dir, zones, max_inflated_bytes)
-    status, reason, detail, zone_code = [], [], [], []
+    status, reason, detail, zone_code, template = [], [], [], [], []
     cell_tables, sources, warnings = [], [], []
     for file, outcome in zip(pending.itertuples(index=False), outcomes, strict=True):
         if isinstance(outcome, ReadTogether):
             status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
+            template.append(pd.NA)
             continue
         if isinstance(outcome, FileRejected):
             status.append("rejected"), reason.append(outcome.reason), detail.append(outcome.detail)
-            zone_code.append(pd.NA)
+            zone_code.append(pd.NA), template.append(pd.NA)
             continue
         status.append("loaded"), reason.append(None), detail.append(None), zone_code.append(outcome.zone_code)
+        template.append(outcome.template.text if outcome.template else pd.NA)
+        if outcome.template and outcome.template.round != file.round:
+            outcome.warnings.append(("template_other_round", message(
+                "template_round_differs", template_round=outcome.template.round, template=outcome.template.text,
+                round=file.round)))
         cell_tables.append(outcome.cells)
         sources.append((file.file_id, file.round, file.batch))
         warnings += [
@@ -169,6 +177,7 @@ def read_files(
     files.loc[pending.index, "reason"] = reason
     files.loc[pending.index, "detail"] = detail
     files.loc[pending.index, "zone_code"] = pd.array(zone_code, dtype="string")
+    files.loc[pending.index, "template"] = pd.array(template, dtype="string")
     cells = _concat_cells(cell_tables, sources, plain_cells)
     warnings += _not_expected_warnings(files, cells, registry)
     file_warnings = pd.DataFrame.from_records(warnings, columns=WARNING_COLUMNS)

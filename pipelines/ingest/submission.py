@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from schemas.catalogue import normalise_text
 from schemas.messages import number_text
+from schemas.template import TemplateIdentity
 
 
 class FileRejected(Exception):
@@ -50,6 +51,7 @@ class ParsedFile:
     zone_code: str | None
     cells: pd.DataFrame | pa.Table  # a frame from the readers; an Arrow table from `parse.read_outcome`
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (flag, detail)
+    template: TemplateIdentity | None = None  # the identity of a template sdz wrote, when the workbook carries one
 
 
 def arrow_frame(table: pa.Table) -> pd.DataFrame:

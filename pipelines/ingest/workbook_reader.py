@@ -4,6 +4,9 @@ The data sheet is the first sheet with a header row holding `指标名称` and a
 (in that row, or in the row just below it for a two-level header). The zone is named above the
 header by `实验区代码` and `实验区名称`. Each indicator row (序号 1–16) gives one cell per year column.
 The labels are the template's (`schemas/template.yaml`); their positions are not required.
+A template sdz wrote carries its identity on a hidden sheet (round, batch, zone, version): it is
+returned with the cells, and a workbook whose identity names another zone than its data sheet is
+refused (`template_zone_mismatch`: which zone the values are for cannot be told).
 A workbook is opened by its content, not its name: an .xlsx saved under an .xls name (or the
 reverse) is read, with an `extension_mismatch` warning. .xlsx/.xlsm, .xlsb, .xls and .ods (LibreOffice,
 WPS) are read alike; a password-protected workbook is refused as `password_protected`.
@@ -32,7 +35,7 @@ from pipelines.runtime.limits import DEFAULT_MAX_INFLATED_BYTES as DEFAULT_MAX_I
 from schemas.catalogue import load_catalogue, normalise_indicator_name, normalise_text
 from schemas.messages import message
 from schemas.observations import cells_arrow_schema
-from schemas.template import load_template
+from schemas.template import TemplateIdentity, load_template
 
 YEAR_TEXT = re.compile(r"((?:19|20)\d\d)(?:\.0+)?年?(?:度)?")
 # The reader (calamine's, by extension) of each workbook name; .xlsm is read as .xlsx.
@@ -235,7 +238,7 @@ def check_archive(path: Path, max_inflated_bytes: int, kind: str) -> None:
 def read_workbook(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
     """Read one workbook; raises FileRejected when it cannot be used at all."""
     parsed = read_workbook_table(path, zones, max_inflated_bytes)
-    return ParsedFile(parsed.zone_code, arrow_frame(parsed.cells), parsed.warnings)
+    return ParsedFile(parsed.zone_code, arrow_frame(parsed.cells), parsed.warnings, parsed.template)
 
 
 def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int = DEFAULT_MAX_INFLATED) -> ParsedFile:
@@ -258,8 +261,13 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
             if layout is None:
                 continue
             zone_code, zone_warnings = identify_zone(rows, layout, zones)
+            identity = template_identity(workbook)
+            if identity is not None and identity.zone_code != zone_code:
+                raise FileRejected("template_zone_mismatch", message(
+                    "template_zone_differs", template_zone=identity.zone_code, template=identity.text, code=zone_code))
             formulas = formulas_without_value(path, sheet_index, kind)
-            return ParsedFile(zone_code, _value_cells(rows, layout, zone_code, formulas), warnings + zone_warnings)
+            return ParsedFile(zone_code, _value_cells(rows, layout, zone_code, formulas), warnings + zone_warnings,
+                              identity)
     except FileRejected:
         raise
     except Exception as error:
@@ -267,6 +275,15 @@ def read_workbook_table(path: Path, zones: ZoneLookup, max_inflated_bytes: int =
     finally:
         workbook.close()
     raise FileRejected("no_data_sheet", message("no_data_sheet"))
+
+
+def template_identity(workbook: CalamineWorkbook) -> TemplateIdentity | None:
+    """The identity of the template sdz wrote, from its identity sheet (kept hidden by a re-save in
+    Excel or LibreOffice), or None when the workbook has none."""
+    sheet = load_template().written.identity_sheet
+    if sheet not in workbook.sheet_names:
+        return None
+    return TemplateIdentity.from_rows(workbook.get_sheet_by_name(sheet).to_python())
 
 
 def open_workbook(path: Path, kind: str) -> CalamineWorkbook:

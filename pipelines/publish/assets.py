@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipelines.publish.batch_records import batch_materializations
 from pipelines.publish.feedback import write_feedback
+from pipelines.publish.templates import write_supplementary_templates
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import export_parquet, publish
 
@@ -37,10 +38,19 @@ def publish_definitions(warehouse_tables: Sequence[dg.AssetKey]) -> list[dg.Asse
                                               "folder": str(settings.output_dir / "feedback")})
 
     @dg.asset(group_name="publish", deps=[warehouse])
+    def templates(settings: SdzSettings) -> dg.MaterializeResult:
+        """Supplementary-batch workbooks (templates/<round>/batch-2/ beside the warehouse) for the latest round
+        while batch 1 is its latest batch: each zone's template with the values in force, the cells to correct
+        highlighted and commented, the cells still missing marked. Next-round templates: `sdz templates`."""
+        written = write_supplementary_templates(settings.warehouse_path, settings.output_dir)
+        return dg.MaterializeResult(metadata={"workbooks": len(written),
+                                              "folder": str(settings.output_dir / "templates")})
+
+    @dg.asset(group_name="publish", deps=[warehouse])
     def parquet_exports(settings: SdzSettings) -> dg.MaterializeResult:
         """Every core and mart table as Parquet (parquet/<schema>.<table>.parquet beside the warehouse), with the
         table's and columns' comments, for tools that do not speak DuckDB."""
         written = export_parquet(settings.warehouse_path, settings.output_dir / "parquet", schemas=["core", "mart"])
         return dg.MaterializeResult(metadata={"files": len(written), "folder": str(settings.output_dir / "parquet")})
 
-    return [warehouse, feedback_workbooks, parquet_exports]
+    return [warehouse, feedback_workbooks, templates, parquet_exports]

@@ -55,7 +55,7 @@ SCHEMAS = {
                            ("source_sheet", _TEXT), ("source_cell", _TEXT)]),
     # warnings: the file-level warnings as a JSON list of [flag, detail]
     "outcomes": pa.schema([("key", _TEXT), ("status", _TEXT), ("reason", _TEXT), ("detail", _TEXT),
-                           ("zone_code", _TEXT), ("cells", _INTEGER), ("missing_cells", _INTEGER),
+                           ("zone_code", _TEXT), ("template", _TEXT), ("cells", _INTEGER), ("missing_cells", _INTEGER),
                            ("warnings", _TEXT)]),
 }
 PARTS = tuple(SCHEMAS)  # the order they are renamed in: the outcomes commit a segment
@@ -302,6 +302,7 @@ def entries_of(parsed: ParsedWithCache, validated: ValidatedValues) -> CachedFil
         "key": keys.loc[read["file_id"]].to_numpy(), "status": read["status"].to_numpy(),
         "reason": read["reason"].to_numpy(), "detail": read["detail"].to_numpy(),
         "zone_code": read["zone_code"].astype(object).to_numpy(),
+        "template": read["template"].astype(object).to_numpy(),
         "cells": counted["cells"].to_numpy(), "missing_cells": counted["missing_cells"].to_numpy(),
         "warnings": [json.dumps(listed.get(file_id, []), ensure_ascii=False) for file_id in read["file_id"]],
     })
