@@ -137,8 +137,11 @@ def test_reports_print_to_a4_pdfs_in_one_browser(tmp_path: Path) -> None:
 def test_without_a_browser_nothing_is_printed_and_one_line_says_so(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    page = tmp_path / "page.html"
-    page.write_text("<p>x</p>", encoding="utf-8")
+    page = tmp_path / "2015" / "monitoring.html"
+    card = tmp_path / "2015" / "zones" / "111216.html"  # cards are printed on request (sdz cards --pdf)
+    for html in (page, card):
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text("<p>x</p>", encoding="utf-8")
     assert print_pdfs([page]) == []
     assert not page.with_suffix(".pdf").exists()
     assert missing_pdfs_notice(tmp_path) == NO_BROWSER
