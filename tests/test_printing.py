@@ -137,7 +137,8 @@ def test_reports_print_to_a4_pdfs_in_one_browser(tmp_path: Path) -> None:
 def test_without_a_browser_nothing_is_printed_and_one_line_says_so(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    page = tmp_path / "page.html"
+    page = tmp_path / "2014" / "page.html"  # a round's report page, as `sdz run` writes them
+    page.parent.mkdir()
     page.write_text("<p>x</p>", encoding="utf-8")
     assert print_pdfs([page]) == []
     assert not page.with_suffix(".pdf").exists()
