@@ -187,12 +187,12 @@ def print_batches(batches: Iterable[list[Path]], browser: str | None) -> list[Pa
         try:
             for batch in batches:
                 for start in range(0, len(batch), TABS):
-                    pages = [page.resolve() for page in batch[start:start + TABS]]
-                    for page, data in zip(pages, chromium.print_pdfs(pages), strict=True):
+                    pages = batch[start:start + TABS]
+                    for page, data in zip(pages, chromium.print_pdfs([page.resolve() for page in pages]), strict=True):
                         page.with_suffix(".pdf").write_bytes(data)
-                        written.append(batch[start + pages.index(page)].with_suffix(".pdf"))
+                        written.append(page.with_suffix(".pdf"))
         except (RuntimeError, TimeoutError, OSError) as error:  # a PDF is a convenience: never fail the run
-            LOG.warning("PDFs not written from %s on: %s failed (%s)", batch[start], browser, error)
+            LOG.warning("PDFs not written from %s on: %s failed (%s)", pages[0], browser, error)
         finally:
             chromium.close()
     return written
