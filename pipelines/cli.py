@@ -17,6 +17,8 @@ Exit status: 0 done; 1 `validate` found values that would be rejected (or a run'
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sys
 import time
@@ -276,8 +278,20 @@ def demo(directory: Annotated[Path, typer.Argument(help="folder to write the syn
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. The process ends without the interpreter's teardown: every file is written
+    and closed when a command returns, and freeing the modules of Dagster, pandas and DuckDB one by one took
+    0.8-1 s of each `sdz run`."""
+    try:
+        app()
+        status = 0
+    except SystemExit as done:  # how typer ends every command
+        status = done.code if isinstance(done.code, int) else (done.code is not None)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(status))
 
 
 if __name__ == "__main__":

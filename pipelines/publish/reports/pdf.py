@@ -1,8 +1,10 @@
 """PDFs of the HTML pages sdz writes, printed on A4 by a headless Chromium when one is installed.
 
-`print_pdfs(pages)` writes `<page>.pdf` beside each page, all pages in one browser process (started once,
-about a second; each page then takes a fraction of that), driven over the DevTools protocol on a pipe:
-no port is opened. The page's own print CSS (`templates/print.css.j2`: `@page` A4 and margins) sets the
+`print_pdfs(pages)` writes `<page>.pdf` beside each page, all pages in one browser process (started once),
+driven over the DevTools protocol on a pipe: no port is opened. Pages print a few at a time in tabs of
+their own, which Chromium renders in parallel (the demo's four report pages: 2.2-2.7 s against 3.0 s one
+by one). `PdfPrinter` prints in a thread while the caller renders the next pages: the browser works on
+the other core. The page's own print CSS (`templates/print.css.j2`: `@page` A4 and margins) sets the
 paper. Without a browser nothing is printed and the caller says so in one line; the HTML pages and
 workbooks never depend on it. A PDF holds its creation time, so unlike the pages it is not byte-reproducible.
 """
@@ -14,11 +16,14 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 # Names of a Chromium-based browser on PATH, in the order tried.
@@ -27,6 +32,8 @@ BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
 # Page.printToPDF: the page's @page rule decides paper and margins; backgrounds (table header fills) print.
 PRINT_OPTIONS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False}
+# Pages printed at once, each in its own tab: enough to keep two cores busy, few enough to bound memory.
+TABS = 4
 LOG = logging.getLogger(__name__)
 NO_BROWSER = "PDF 未生成 PDFs not written: no headless Chromium found (install chromium to have them)"
 
@@ -63,6 +70,7 @@ class Chromium:
         os.close(to_browser_read)
         os.close(from_browser_write)
         self._buffer, self._id, self.events = b"", 0, []
+        self._answers: dict[int, dict] = {}
 
     def _message(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
@@ -75,27 +83,42 @@ class Chromium:
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
-        """Call a DevTools method and return its result; events received meanwhile are kept in `events`."""
+    def post(self, method: str, params: dict | None = None, session: str | None = None) -> int:
+        """Call a DevTools method without waiting; returns the call's id for `answer`."""
         self._id += 1
         message = {"id": self._id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
         os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        return self._id
+
+    def answer(self, call: int, method: str, timeout: float = 30) -> dict:
+        """The result of call `call` (of `method`); answers to other calls and events received meanwhile are kept."""
         deadline = time.monotonic() + timeout
-        while True:
-            answer = self._message(deadline)
-            if answer.get("id") == self._id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer["result"]
-            self.events.append(answer)
+        while call not in self._answers:
+            message = self._message(deadline)
+            if "id" in message:
+                self._answers[message["id"]] = message
+            else:
+                self.events.append(message)
+        answer = self._answers.pop(call)
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
+        """Call a DevTools method and return its result; events received meanwhile are kept in `events`."""
+        return self.answer(self.post(method, params, session), method, timeout)
 
     def wait_for(self, method: str, session: str, timeout: float = 30) -> None:
         """Wait until the event `method` has arrived for `session`."""
         deadline = time.monotonic() + timeout
         while not any(e.get("method") == method and e.get("sessionId") == session for e in self.events):
-            self.events.append(self._message(deadline))
+            message = self._message(deadline)
+            if "id" in message:
+                self._answers[message["id"]] = message
+            else:
+                self.events.append(message)
 
     def evaluate(self, expression: str, session: str) -> object:
         """The value of a JavaScript expression in the page of `session`."""
@@ -115,14 +138,19 @@ class Chromium:
         self.send("Page.navigate", {"url": page.as_uri()}, session)
         self.wait_for("Page.loadEventFired", session)
 
-    def print_pdf(self, page: Path) -> bytes:
-        """`page` printed to PDF, on the paper its @page rule asks for."""
-        target, session = self.open(page)
+    def print_pdfs(self, pages: list[Path]) -> list[bytes]:
+        """`pages` printed to PDF, on the paper their @page rule asks for, all at once in tabs of their own."""
+        tabs = [self.open(page) for page in pages]
         try:
-            self.load(page, session)
-            return base64.b64decode(self.send("Page.printToPDF", PRINT_OPTIONS, session, timeout=120)["data"])
+            for page, (_, session) in zip(pages, tabs, strict=True):
+                self.send("Page.navigate", {"url": page.as_uri()}, session)
+            for _, session in tabs:
+                self.wait_for("Page.loadEventFired", session)
+            calls = [self.post("Page.printToPDF", PRINT_OPTIONS, session) for _, session in tabs]
+            return [base64.b64decode(self.answer(call, "Page.printToPDF", timeout=120)["data"]) for call in calls]
         finally:
-            self.send("Target.closeTarget", {"targetId": target})
+            for target, _ in tabs:
+                self.send("Target.closeTarget", {"targetId": target})
 
     def close(self) -> None:
         """Close the browser (killed when it does not close within 10 s)."""
@@ -142,10 +170,14 @@ def print_pdfs(pages: list[Path], browser: str | None = None) -> list[Path]:
     PDFs written. `browser` is the browser's path (default: `find_browser()`); without one, nothing is
     written and the list is empty. A browser that fails stops the printing with a logged warning, never
     an error: the pages printed until then are kept."""
-    browser = browser or find_browser()
-    if not browser or not pages:
+    return print_batches([pages], browser or find_browser())
+
+
+def print_batches(batches: Iterable[list[Path]], browser: str | None) -> list[Path]:
+    """`print_pdfs` of each batch of pages in turn, as they come, in one browser process started at once."""
+    if not browser:
         return []
-    written = []
+    written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="sdz-pdf-") as profile:
         try:
             chromium = Chromium(browser, Path(profile))
@@ -153,12 +185,42 @@ def print_pdfs(pages: list[Path], browser: str | None = None) -> list[Path]:
             LOG.warning("PDFs not written: %s cannot be started (%s)", browser, error)
             return []
         try:
-            for page in pages:
-                data = chromium.print_pdf(page.resolve())
-                page.with_suffix(".pdf").write_bytes(data)
-                written.append(page.with_suffix(".pdf"))
+            for batch in batches:
+                for start in range(0, len(batch), TABS):
+                    pages = batch[start:start + TABS]
+                    for page, data in zip(pages, chromium.print_pdfs([page.resolve() for page in pages]), strict=True):
+                        page.with_suffix(".pdf").write_bytes(data)
+                        written.append(page.with_suffix(".pdf"))
         except (RuntimeError, TimeoutError, OSError) as error:  # a PDF is a convenience: never fail the run
-            LOG.warning("PDFs not written from %s on: %s failed (%s)", page, browser, error)
+            LOG.warning("PDFs not written from %s on: %s failed (%s)", pages[0], browser, error)
         finally:
             chromium.close()
     return written
+
+
+class PdfPrinter:
+    """`print_pdfs` in a thread, started at once: `add(pages)` as pages are written, and leaving the `with`
+    block waits for the PDFs (`written`). Without a browser nothing is printed."""
+
+    def __init__(self, browser: str | None) -> None:
+        self._batches: queue.Queue[list[Path] | None] = queue.Queue()
+        self.written: list[Path] = []
+        self._thread = threading.Thread(target=self._print, args=(browser,), name="sdz-pdf", daemon=True)
+        if browser:
+            self._thread.start()
+
+    def _print(self, browser: str) -> None:
+        self.written = print_batches(iter(self._batches.get, None), browser)
+
+    def add(self, pages: list[Path]) -> None:
+        """Print these pages too."""
+        if pages:
+            self._batches.put(pages)
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._batches.put(None)
+        if self._thread.is_alive():
+            self._thread.join()

@@ -30,7 +30,7 @@ from pipelines.publish.reports import cache, data
 from pipelines.publish.reports.evaluation import evaluation_report
 from pipelines.publish.reports.model import Paragraph, Report, Table
 from pipelines.publish.reports.monitoring import monitoring_report
-from pipelines.publish.reports.pdf import print_pdfs
+from pipelines.publish.reports.pdf import PdfPrinter
 from pipelines.publish.spreadsheets import (
     HEADER_FORMAT,
     LINE_HEIGHT,
@@ -76,7 +76,8 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path, ca
     shutil.rmtree(staging, ignore_errors=True)
     rounds: list[tuple[str, Path]] = []  # (cache key, staged folder)
     environment = report_environment()
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    # The browser prints a round's pages while the next round is rendered.
+    with PdfPrinter(pdf_browser) as printer, duckdb.connect(str(warehouse_path), read_only=True) as con:
         check_method(con, Path(method_file), digest)
         for round_year, last_batch in data.rounds(con):
             folder = staging / str(round_year)
@@ -88,9 +89,7 @@ def write_reports(warehouse_path: Path, reports_dir: Path, method_file: Path, ca
                 for report in (monitoring_report(inputs), evaluation_report(inputs, method, method_label)):
                     (folder / f"{report.kind}.html").write_text(render_html(report, environment), encoding="utf-8")
                     (folder / f"{report.kind}.xlsx").write_bytes(render_xlsx(report))
-    if pdf_browser:
-        print_pdfs([page for _, folder in rounds for page in sorted(folder.glob("*.html"))
-                    if not page.with_suffix(".pdf").is_file()], pdf_browser)
+            printer.add([page for page in sorted(folder.glob("*.html")) if not page.with_suffix(".pdf").is_file()])
     for key, folder in rounds:
         cache.store(cache_dir, key, folder)
     written = [reports_dir / folder.name / name for _, folder in rounds
