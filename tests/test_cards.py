@@ -35,7 +35,7 @@ from tests.test_cli import sdz
 from tests.test_printing import POPPLER
 from tests.test_printing import _pages as pdf_pages
 from tests.test_printing import _paper as pdf_paper
-from tests.test_reports import CHROMIUM, Chromium, open_page
+from tests.test_reports import CHROMIUM, Chromium, open_page, same_number
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,17 +107,6 @@ def read_card(path: Path) -> _CardParser:
     parser = _CardParser()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
-
-
-def same_number(shown: str, value: object) -> bool:
-    """Does the card show `value` to the digits it prints ('–' for none; text compared as it is)?"""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return shown == "–"
-    if isinstance(value, str):
-        return shown == value
-    text = shown.replace(",", "").replace("+", "")
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return abs(float(text) - float(value)) <= 0.5 * 10 ** -decimals + 1e-9 * abs(float(value))
 
 
 def expected_numbers(warehouse: Path, round_year: int, zone: str) -> dict[str, object]:

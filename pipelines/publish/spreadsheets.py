@@ -161,12 +161,17 @@ def print_on_a4(sheet: XlsxWriterSheet | OpenpyxlSheet, *, landscape: bool,
         sheet.print_title_rows = f"{header_rows[0] + 1}:{header_rows[1] + 1}"
 
 
+def display_width(text: str) -> int:
+    """How many character widths `text` takes in a column: WIDE_CHARACTER for a Chinese (wide) character,
+    one for others."""
+    return sum(WIDE_CHARACTER if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
 def text_lines(text: str, width: float) -> int:
-    """How many lines `text` takes when wrapped in a column `width` characters wide (a Chinese character
-    counts as WIDE_CHARACTER; one character of each line is kept for the padding and word breaks)."""
+    """How many lines `text` takes when wrapped in a column `width` characters wide (one character of each
+    line is kept for the padding and word breaks)."""
     usable = max(width - 1, 1)
-    return sum(max(1, math.ceil(sum(WIDE_CHARACTER if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-                                / usable)) for line in text.split("\n"))
+    return sum(max(1, math.ceil(display_width(line) / usable)) for line in text.split("\n"))
 
 
 def row_height(cells: Iterable[tuple[object, float]]) -> float:

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import io
 import math
-import unicodedata
 from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.publish.spreadsheets import HEADER_FORMAT, new_workbook, print_on_a4, set_width, write_text
+from pipelines.publish.spreadsheets import (
+    HEADER_FORMAT,
+    display_width,
+    new_workbook,
+    print_on_a4,
+    set_width,
+    write_text,
+)
 from schemas.catalogue import FIRST_YEAR, Indicator, load_catalogue
 from schemas.messages import message, message_pair, number_text
 from schemas.template import YEARS, Template, TemplateIdentity, load_template
@@ -124,11 +130,6 @@ def write_instructions(sheet: Worksheet, zone: ZoneTemplate, formats: Formats) -
         sheet.set_row(row, LINE_HEIGHT * math.ceil(max(display_width(text), 1) / INSTRUCTIONS_WIDTH))
     set_width(sheet, 0, INSTRUCTIONS_WIDTH)
     print_on_a4(sheet, landscape=False, header_rows=None)
-
-
-def display_width(text: str) -> int:
-    """How many character widths `text` takes: two for a Chinese (wide) character, one for others."""
-    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
 
 
 def write_data_sheet(sheet: Worksheet, zone: ZoneTemplate, template: Template, formats: Formats) -> None:
