@@ -115,6 +115,16 @@ def test_validate_file_rejected_whole(raw: Path) -> None:
     assert line_with(result.stdout, "nobody.xlsx", "zone_not_identified"), result.stdout
 
 
+def test_validate_shows_a_file_level_warning_alone(raw: Path) -> None:
+    # A file whose only warning names no cell (here the zone's name differs from the registry's) once crashed
+    # `sdz validate`: such warnings have no indicator or year column.
+    path = write_workbook(batch_dir(raw) / "kunshan.xlsx", zone_name="别的实验区")
+    result = sdz("validate", path.relative_to(raw.parent), cwd=raw.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert line_with(result.stdout, "kunshan.xlsx", "zone_name_mismatch"), result.stdout
+
+
 def test_validate_lists_the_lines_of_a_csv_with_a_mistyped_zone_code(raw: Path) -> None:
     # A CSV holding two zone codes once crashed `sdz validate` ("boolean value of NA is ambiguous").
     rows = long_rows(HUALONG, plausible_values(1))

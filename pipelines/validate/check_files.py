@@ -91,9 +91,11 @@ def print_report(report: ValidationReport, console: Console) -> None:
         table = Table(title="Warnings (values load, but check them)", title_justify="left")
         for header in ("file", "cell", "indicator", "year", "flag", "detail"):
             table.add_column(header, overflow="fold")
-        for warning in report.warnings.itertuples(index=False):
-            table.add_row(warning.path, _text(warning.source_cell) if "source_cell" in report.warnings else "",
-                          _text(warning.indicator_id), _text(warning.year), warning.flag, _text(warning.detail))
+        # File-level warnings alone (a zone name that differs, another round's template) name no cell,
+        # indicator or year: those columns are then absent and shown empty.
+        shown = report.warnings.reindex(columns=["path", "source_cell", "indicator_id", "year", "flag", "detail"])
+        for path, cell, indicator, year, flag, detail in shown.itertuples(index=False):
+            table.add_row(path, _text(cell), _text(indicator), _text(year), flag, _text(detail))
         console.print(table)
     rejected = len(report.problems) + int((report.files["status"] != "loaded").sum())
     console.print("OK: nothing would be rejected." if not rejected else f"{rejected} problem(s) would be rejected.")
