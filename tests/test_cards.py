@@ -320,9 +320,9 @@ def test_sensitivity_ranks_within_groups_and_chosen_years() -> None:
 def test_unchanged_rounds_are_copied_not_rendered(warehouse: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     rendered: list[int] = []
-    original = cards_module.render_round
-    monkeypatch.setattr(cards_module, "render_round",
-                        lambda inputs, *args, **kw: rendered.append(inputs.round) or original(inputs, *args, **kw))
+    original = cards_module.write_round
+    monkeypatch.setattr(cards_module, "write_round",
+                        lambda folder, inputs, *args: rendered.append(inputs.round) or original(folder, inputs, *args))
     reports = tmp_path / "reports"
     first = write_cards(warehouse, reports, DEFAULT_METHOD)
     first_bytes = {p: p.read_bytes() for p in first}

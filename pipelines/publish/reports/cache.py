@@ -15,6 +15,7 @@ entry holding the round's whole `zones/` folder.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,18 +70,29 @@ def store(cache_dir: Path, key: str, folder: Path, names: Sequence[str] | None =
     shutil.rmtree(writing, ignore_errors=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     kept = None if names is None else [*names, *pdfs]
-    shutil.copytree(folder, writing, ignore=None if kept is None else
-                    lambda _folder, found: [name for name in found if name not in kept])
+    shutil.copytree(folder, writing, copy_function=link_or_copy if names is None else shutil.copy2,
+                    ignore=None if kept is None else lambda _folder, found: [name for name in found
+                                                                              if name not in kept])
     writing.rename(entry)
 
 
 def restore_folder(cache_dir: Path, key: str, folder: Path) -> bool:
-    """Copy the cached folder of `key` (a round's zone cards) to `folder`; False when there is none."""
+    """Link the cached folder of `key` (a round's zone cards) to `folder`; False when there is none."""
     entry = cache_dir / key
     if not entry.is_dir():
         return False
-    shutil.copytree(entry, folder)
+    shutil.copytree(entry, folder, copy_function=link_or_copy)
     return True
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """A hard link to `source` (a national round's cards are 200 MB: copying them took over a second), or a copy
+    where the two folders are on different file systems. Safe because nothing sdz writes is changed in place:
+    a render writes new files into a new folder."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def prune(cache_dir: Path, keep: set[str]) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import pandas as pd
-
 from pipelines.publish.reports import svg
+from pipelines.publish.reports.card_data import missing
 from pipelines.publish.reports.charts import TYPE_STYLE, number_format
 
 ZONE_COLOUR = "#D55E00"  # the zone itself, in every chart of the card
@@ -57,8 +56,8 @@ def position_strip(chart_id: str, value: float | None, q1: float | None, median:
     """The type's interquartile band with its median, and the zone's value as a dot, on a scale wide enough
     for all four (the band a third of the width when the value lies inside it)."""
     canvas = svg.Canvas(150, 30)
-    known = [v for v in (value, q1, median, q3) if v is not None and not pd.isna(v)]
-    if value is None or pd.isna(value) or len(known) < 4:
+    known = [v for v in (value, q1, median, q3) if not missing(v)]
+    if missing(value) or len(known) < 4:
         canvas.line(5, 15, 145, 15, "#cccccc", 0.6)
         canvas.text(75, 15, "无数据 no data", 8, "middle", colour=MUTED)
         return canvas.svg(chart_id, label)
@@ -87,14 +86,14 @@ def score_panels(chart_id: str, scores: Sequence[dict], nodes: Mapping[str, str]
     for k, node in enumerate(keys):
         rows = [row for row in scores if row["node"] == node]
         yticks = svg.value_ticks(*svg.data_range([value for row in rows for value in (row["score"], row["type_mean"])
-                                                  if not pd.isna(value)]), number_format, 4)
+                                                  if not missing(value)]), number_format, 4)
         x0, y0 = (k % across) * width / across, top + (k // across) * cell_height + 20
         label_width = max(svg.text_width(label, 8) for _, label in yticks)
         panel = svg.Panel(svg.Scale(years[0] - 0.5, years[-1] + 0.5, x0 + label_width + 12, x0 + width / across - 12),
                           svg.Scale(yticks[0][0], yticks[-1][0], y0 + plot_height, y0))
         svg.axes(canvas, panel, ticks, yticks, title=[nodes[node]], title_size=8.5)
         for column, colour, marker in (("type_mean", TYPE_COLOUR, "s"), ("score", ZONE_COLOUR, "o")):
-            points = [(panel.x(row["year"]), panel.y(row[column])) for row in rows if not pd.isna(row[column])]
+            points = [(panel.x(row["year"]), panel.y(row[column])) for row in rows if not missing(row[column])]
             canvas.polyline(points, colour, 1.5)
             if points:  # the latest year marked; a lone point would otherwise not show
                 canvas.marker(*points[-1], marker, colour, 3.5)

@@ -83,6 +83,12 @@ class CardInputs:
         return ByZone(getattr(self, frame_name))
 
 
+def missing(value: object) -> bool:
+    """Whether a value read from a card mart is empty (NULL: None, NaN or pandas' NA), without pandas' per-call
+    cost (a national round's cards test millions of values)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 class ByZone:
     """The rows of a frame ordered by zone code, handed out a zone at a time as records (dicts).
 
@@ -104,6 +110,11 @@ class ByZone:
         start, end = self.spans.get(zone_code, (0, 0))
         return [dict(zip(self.columns, row, strict=True))
                 for row in zip(*(array[start:end] for array in self.arrays), strict=True)]
+
+    def arrays_of(self, zone_code: str) -> dict[str, np.ndarray]:
+        """The zone's rows as one array per column (views, no record built: for the long frames)."""
+        start, end = self.spans.get(zone_code, (0, 0))
+        return {column: array[start:end] for column, array in zip(self.columns, self.arrays, strict=True)}
 
 
 def card_inputs(con: duckdb.DuckDBPyConnection, round_year: int, zones: list[str] | None = None) -> CardInputs:

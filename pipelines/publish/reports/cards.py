@@ -16,20 +16,22 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import numpy as np
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from pipelines.index.method import Method, load_method
 from pipelines.index.zone_scores import SENSITIVITY_RUNS, method_digest
 from pipelines.publish.reports import cache, card_charts, data
-from pipelines.publish.reports.card_data import ByZone, CardInputs, card_inputs
+from pipelines.publish.reports.card_data import ByZone, CardInputs, card_inputs, missing
 from pipelines.publish.reports.method_text import node_name
 from pipelines.publish.reports.model import REGION_LABELS, STATUS_LABELS, type_label
 from pipelines.publish.reports.render import check_method, report_environment, significant
+from pipelines.runtime.forked import run_forked, usable_cores
 
 POSITIONS = {"below_q1": "低于四分位距 below the IQR", "within_iqr": "四分位距内 within the IQR",
              "above_q3": "高于四分位距 above the IQR"}
@@ -49,28 +51,24 @@ def number(key: str, text: str) -> Markup:
     return Markup(f'<span class="n" data-key="{key}">{escape(text)}</span>')
 
 
-def _missing(value: object) -> bool:
-    return value is None or pd.isna(value)
-
-
 def _value(value: object) -> str:
-    return "–" if _missing(value) else significant(float(value))
+    return "–" if missing(value) else significant(float(value))
 
 
 def _score(value: object) -> str:
-    return "–" if _missing(value) else f"{float(value):.1f}"
+    return "–" if missing(value) else f"{float(value):.1f}"
 
 
 def _text(value: object) -> str:
-    return "–" if _missing(value) else str(value)
+    return "–" if missing(value) else str(value)
 
 
 def _integer(value: object) -> str:
-    return "–" if _missing(value) else f"{int(value):,}"
+    return "–" if missing(value) else f"{int(value):,}"
 
 
 def _year(value: object) -> str:
-    return "–" if _missing(value) else str(int(value))
+    return "–" if missing(value) else str(int(value))
 
 
 @dataclass
@@ -113,7 +111,7 @@ def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, ByZone], nodes: d
     findings, revisions = rows("open_findings"), rows("revisions")
     return ZoneCard(
         round=inputs.round, last_batch=inputs.last_batch, years=inputs.years, identity=identity,
-        indicators=_indicator_rows(inputs, code, rows("indicators"), rows("values")),
+        indicators=_indicator_rows(inputs, code, rows("indicators"), parts["values"].arrays_of(code)),
         score_chart=Markup(card_charts.score_panels(
             f"{code}-scores", scores, nodes, f"本区 {zone['zone_name']}",
             f"{type_label(zone['zone_type'])} 均值 mean")) if scores else None,
@@ -129,11 +127,13 @@ def zone_card(inputs: CardInputs, zone: dict, parts: dict[str, ByZone], nodes: d
     )
 
 
-def _indicator_rows(inputs: CardInputs, code: str, indicators: list[dict], values: list[dict]) -> list[dict]:
+def _indicator_rows(inputs: CardInputs, code: str, indicators: list[dict], values: dict[str, np.ndarray]) -> list[dict]:
     names = inputs.names
     series: dict[int, list[tuple[int, float]]] = {}
-    for row in values:  # ordered by indicator and year
-        series.setdefault(row["indicator_id"], []).append((int(row["year"]), float(row["value"])))
+    # ordered by indicator and year
+    for indicator, year, value in zip(values["indicator_id"].tolist(), values["year"].tolist(),
+                                      values["value"].tolist(), strict=True):
+        series.setdefault(indicator, []).append((int(year), float(value)))
     out = []
     for row in indicators:
         i = int(row["indicator_id"])
@@ -173,7 +173,7 @@ def _score_rows(scores: list[dict], nodes: dict[str, str]) -> list[dict]:
 
 
 def _rank(row: dict, zone_type: str) -> dict:
-    if _missing(row["rank"]):
+    if missing(row["rank"]):
         return {}
     return {"year": number("rank-year", _year(row["year"])), "rank": number("rank-rank", _integer(row["rank"])),
             "of": number("rank-zones_ranked", _integer(row["zones_ranked"])), "type": type_label(zone_type),
@@ -218,7 +218,7 @@ def _revision_row(i: int, row: dict) -> dict:
             "year": number(f"{key}-year", _year(row["year"])),
             "old": number(f"{key}-old_value", _value(row["old_value"])),
             "new": number(f"{key}-new_value", _value(row["new_value"])),
-            "change": number(f"{key}-relative_change_pct", "–" if _missing(change) else f"{change:+.1f}")}
+            "change": number(f"{key}-relative_change_pct", "–" if missing(change) else f"{change:+.1f}")}
 
 
 def _nodes(method: Method) -> dict[str, str]:
@@ -227,21 +227,48 @@ def _nodes(method: Method) -> dict[str, str]:
             if key == method.root or key in method.groups}
 
 
+FRAMES = ("indicators", "values", "scores", "rank", "quality", "open_findings", "revisions")
+# From this many cards a round, its cards are rendered in parts, one per usable core (runtime.forked): a
+# card takes about 5 ms, forking the process that holds a national round's inputs a few ms.
+FORK_FROM_CARDS = 100
+
+
 def render_round(inputs: CardInputs, method: Method, environment: Environment,
                  with_index: bool = True) -> Iterator[tuple[str, str]]:
     """Every card of the round's inputs, then (`with_index`) the index page, as (file name, HTML), one at a
     time: a round's cards together are hundreds of megabytes of text at national scale."""
-    nodes = _nodes(method)
-    parts = {name: inputs.by_zone(name) for name in
-             ("indicators", "values", "scores", "rank", "quality", "open_findings", "revisions")}
-    card_template = environment.get_template("card.html.j2")
-    listed = []
-    for zone in inputs.zones.to_dict("records"):
-        yield f"{zone['zone_code']}.html", card_template.render(card=zone_card(inputs, zone, parts, nodes))
-        listed.append(_index_row(zone, parts))
+    parts = {name: inputs.by_zone(name) for name in FRAMES}
+    zones = inputs.zones.to_dict("records")
+    yield from render_cards(inputs, zones, parts, _nodes(method), environment)
     if with_index:
-        yield "index.html", environment.get_template("cards_index.html.j2").render(
-            round=inputs.round, last_batch=inputs.last_batch, zones=listed)
+        yield "index.html", render_index(inputs, zones, parts, environment)
+
+
+def render_cards(inputs: CardInputs, zones: list[dict], parts: dict[str, ByZone], nodes: dict[str, str],
+                 environment: Environment) -> Iterator[tuple[str, str]]:
+    """The cards of `zones` (records of `inputs.zones`), as (file name, HTML), one at a time."""
+    card_template = environment.get_template("card.html.j2")
+    for zone in zones:
+        yield f"{zone['zone_code']}.html", card_template.render(card=zone_card(inputs, zone, parts, nodes))
+
+
+def render_index(inputs: CardInputs, zones: list[dict], parts: dict[str, ByZone], environment: Environment) -> str:
+    """The round's index page of the cards of `zones`."""
+    return environment.get_template("cards_index.html.j2").render(
+        round=inputs.round, last_batch=inputs.last_batch, zones=[_index_row(zone, parts) for zone in zones])
+
+
+def write_round(folder: Path, inputs: CardInputs, method: Method, environment: Environment) -> None:
+    """Every card of the round's inputs and the index page into `folder`; the cards in as many parts as there
+    are usable cores, rendered at once (a part per forked process, `runtime.forked`)."""
+    parts = {name: inputs.by_zone(name) for name in FRAMES}
+    zones, nodes = inputs.zones.to_dict("records"), _nodes(method)
+    count = usable_cores() if len(zones) >= FORK_FROM_CARDS else 1
+    size = -(-len(zones) // count)
+    run_forked([partial(_write_pages, folder, render_cards(inputs, zones[start:start + size], parts, nodes,
+                                                           environment))
+                for start in range(0, len(zones), size)])
+    _write_pages(folder, [("index.html", render_index(inputs, zones, parts, environment))])
 
 
 def _index_row(zone: dict, parts: dict[str, ByZone]) -> dict:
@@ -250,7 +277,7 @@ def _index_row(zone: dict, parts: dict[str, ByZone]) -> dict:
     quality = parts["quality"].get(code)
     return {"code": code, "name": zone["zone_name"], "province": zone["province_name"],
             "type": type_label(zone["zone_type"]),
-            "rank": "–" if _missing(rank["rank"]) else f"{int(rank['rank'])} / {int(rank['zones_ranked'])}",
+            "rank": "–" if missing(rank["rank"]) else f"{int(rank['rank'])} / {int(rank['zones_ranked'])}",
             "coverage": _score(quality[-1]["coverage_pct"]) if quality else "–",
             "open": _integer(quality[-1]["open_total"]) if quality else "–"}
 
@@ -283,7 +310,7 @@ def write_cards(warehouse_path: Path, reports_dir: Path, method_file: Path,
             staging = folder.with_name(".zones.writing")
             shutil.rmtree(staging, ignore_errors=True)
             if not cache.restore_folder(cache_dir, key, staging):
-                _write_pages(staging, render_round(inputs, method, environment))
+                write_round(staging, inputs, method, environment)
                 cache.store(cache_dir, key, staging, names=None)
             shutil.rmtree(folder, ignore_errors=True)
             staging.rename(folder)
@@ -313,7 +340,7 @@ def write_zone_cards(warehouse_path: Path, round_year: int, zones: list[str], ou
 
 
 def _write_pages(folder: Path, pages: Iterable[tuple[str, str]]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)  # (a forked part may come first: exist_ok)
     written = []
     for name, html in pages:
         written.append(folder / name)

@@ -11,6 +11,7 @@ estimated (CJK glyphs one em, Latin glyphs a little over half an em), generously
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -29,8 +30,12 @@ def text_width(text: str, size: float) -> float:
 
 def _n(value: float) -> str:
     """A coordinate with at most one decimal and no trailing zeros (fixed bytes for fixed numbers)."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return f"{value:.1f}".removesuffix(".0")
+
+
+# A coordinate's ".0" in a path written with one decimal everywhere: dropped in one pass over the path
+# rather than number by number (a national round's cards have millions of coordinates).
+_TRAILING_ZERO = re.compile(r"\.0(?=[ LZ]|$)")
 
 
 @dataclass
@@ -101,7 +106,8 @@ class Canvas:
 
 
 def _path(points: Sequence[tuple[float, float]]) -> str:
-    return "L".join(f"{_n(x)} {_n(y)}" for x, y in points)
+    """The points as path coordinates, `_n` of each, joined by L."""
+    return _TRAILING_ZERO.sub("", "L".join([f"{x:.1f} {y:.1f}" for x, y in points]))
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,15 @@ class Scale:
     start: float
     end: float
 
+    def __post_init__(self) -> None:
+        # the spans once, not at each of the millions of points a national round's cards draw
+        object.__setattr__(self, "_spans", (self.high - self.low, self.end - self.start))
+
     def __call__(self, value: float) -> float:
-        if self.high == self.low:
+        data_span, pixel_span = self._spans
+        if not data_span:
             return (self.start + self.end) / 2
-        return self.start + (value - self.low) / (self.high - self.low) * (self.end - self.start)
+        return self.start + (value - self.low) / data_span * pixel_span
 
 
 def nice_ticks(low: float, high: float, count: int = 5, integer: bool = False) -> list[float]:
