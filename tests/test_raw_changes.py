@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.runtime.limits import FileLimits
-from pipelines.runtime.raw_changes import published_state, raw_changes, raw_state, record_published
+from pipelines.runtime.raw_changes import is_complete, raw_changes, raw_state, record_complete
 
 
 @pytest.fixture
@@ -66,15 +66,16 @@ def test_any_other_change_is_neither_nothing_nor_only_added(folder: Path, edit: 
     assert not changes.nothing and not changes.only_added
 
 
-def test_the_published_state_holds_only_for_the_warehouse_it_was_written_for(folder: Path):
+def test_a_completed_run_holds_only_for_the_warehouse_it_published(folder: Path):
     warehouse = folder / "warehouse" / "sdz.duckdb"
-    assert published_state(warehouse) is None
+    assert not is_complete(warehouse)
     warehouse.parent.mkdir()
     warehouse.write_bytes(b"built")
-    record_published(warehouse, state(folder))
-    assert raw_changes(published_state(warehouse), state(folder)).nothing
+    assert not is_complete(warehouse)  # published, but the run did not get to the end
+    record_complete(warehouse)
+    assert is_complete(warehouse)
     replacement = warehouse.with_name("other.duckdb")
     replacement.write_bytes(b"built by another run")
     os.replace(replacement, warehouse)  # a run from the UI published its own build
-    assert published_state(warehouse) is None
+    assert not is_complete(warehouse)
     assert raw_changes(None, state(folder)).added == ["2024/batch-1/a.csv", "reference/zones.csv"]

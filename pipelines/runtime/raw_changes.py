@@ -1,12 +1,16 @@
 """What changed under raw/ since the published warehouse: the fingerprint of a run's inputs.
 
 A run's result depends on the files under raw/ (the registry among them), the method file, the file
-limits and the code. `raw_state` takes their fingerprint before a run reads anything;
-`record_published` writes it beside the warehouse once the run has published, together with the
-identity of the warehouse file it published; `published_state` reads it back, and only while that
-warehouse file is still the one the run left (a run started from the UI that publishes another one
-makes it stale). `raw_changes` compares two states: nothing changed (`sdz run` then records a run
-without rebuilding), only new files (what an incremental run may apply as a delta), or anything else.
+limits and the code. `raw_state` takes their fingerprint; the load step records it in the warehouse it
+builds (`meta.build_inputs`, `pipelines.load.build_inputs`), its one store. `raw_changes` compares two
+states: nothing changed (`sdz run` then records a run without rebuilding), only new files (what an
+incremental run may apply as a delta), or anything else.
+
+A warehouse is published before its reports and cards are written, so the fingerprint it holds does
+not say that the run which published it went on to the end. `record_complete` says so, beside the
+warehouse, for the very file the run left (its inode, size and modification time): a run started from the
+UI that publishes another warehouse, or a run that failed after publishing, leaves no such record for
+what it published, and the next `sdz run` rebuilds.
 
 Files are compared by size and sha256, not by modification time: a copy restored with new times is
 the same file, and an edited file that kept its size and time is not. Hashing every file costs less
@@ -27,7 +31,7 @@ from pipelines.runtime.limits import FileLimits
 
 # Everything whose code or version changes what a run writes: our packages and the libraries they use.
 CODE_PACKAGES = ("pipelines", "schemas", "dbt_like_sql")
-STATE_VERSION = 1
+COMPLETION_VERSION = 1
 
 
 def installed_libraries() -> list[str]:
@@ -139,32 +143,25 @@ def _warehouse_identity(warehouse_path: Path) -> list[int]:
     return [status.st_ino, status.st_size, status.st_mtime_ns]
 
 
-def state_path(warehouse_path: Path) -> Path:
-    """Where the published warehouse's fingerprint is kept: beside it, hidden."""
-    return warehouse_path.with_name(f".{warehouse_path.name}.inputs.json")
+def completion_path(warehouse_path: Path) -> Path:
+    """Where `record_complete` writes: beside the warehouse, hidden."""
+    return warehouse_path.with_name(f".{warehouse_path.name}.complete.json")
 
 
-def record_published(warehouse_path: Path, state: RawState) -> None:
-    """Write the fingerprint of the inputs the warehouse just published was built from."""
-    record = {"version": STATE_VERSION, "warehouse": _warehouse_identity(warehouse_path), **state.to_json()}
-    target = state_path(warehouse_path)
+def record_complete(warehouse_path: Path) -> None:
+    """Record that the run which published the warehouse file now at `warehouse_path` completed."""
+    target = completion_path(warehouse_path)
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+    partial.write_text(json.dumps({"version": COMPLETION_VERSION, "warehouse": _warehouse_identity(warehouse_path)}),
+                       encoding="utf-8")
     os.replace(partial, target)
 
 
-def forget_published(warehouse_path: Path) -> None:
-    """Drop the fingerprint (a run is about to replace the warehouse)."""
-    state_path(warehouse_path).unlink(missing_ok=True)
-
-
-def published_state(warehouse_path: Path) -> RawState | None:
-    """The fingerprint of the published warehouse's inputs; None when there is no warehouse, no
-    fingerprint, or the warehouse file is no longer the one the fingerprint was written for."""
+def is_complete(warehouse_path: Path) -> bool:
+    """Whether the warehouse file at `warehouse_path` is the one a completed run published."""
     try:
-        record = json.loads(state_path(warehouse_path).read_text(encoding="utf-8"))
-        if record.get("version") != STATE_VERSION or record["warehouse"] != _warehouse_identity(warehouse_path):
-            return None
-        return RawState.from_json(record)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        record = json.loads(completion_path(warehouse_path).read_text(encoding="utf-8"))
+        return record.get("version") == COMPLETION_VERSION and record["warehouse"] == _warehouse_identity(
+            warehouse_path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False

@@ -9,11 +9,12 @@ published warehouse's summary. Dagster and the pipeline's modules are imported o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.publish.summary import RunSummary, read_summary
 from pipelines.runtime.limits import FileLimits
-from pipelines.runtime.raw_changes import RawState, published_state, raw_changes, raw_state, record_published
+from pipelines.runtime.raw_changes import RawState, is_complete, raw_changes, raw_state, record_complete
 from pipelines.runtime.settings import SdzSettings
 from pipelines.runtime.warehouse import WarehouseBusy, remove_stale_builds, run_lock
 
@@ -80,8 +81,7 @@ def run_with_outcome(settings: SdzSettings) -> RunOutcome:
     SDZ_CACHE=off (settings.use_cache false) and `--full` / SDZ_INCREMENTAL=off (settings.incremental false)
     always rebuild. Without a published warehouse to compare with,
     the checks of `check_can_run` come first, so that a run that cannot start writes nothing."""
-    may_be_unchanged = (settings.use_cache and settings.incremental
-                        and published_state(settings.warehouse_path) is not None)
+    may_be_unchanged = settings.use_cache and settings.incremental and is_complete(settings.warehouse_path)
     if not may_be_unchanged:
         check_can_run(settings)
     try:
@@ -95,12 +95,28 @@ def run_with_outcome(settings: SdzSettings) -> RunOutcome:
             remove_stale_builds(settings.warehouse_path)
             result = materialize_all(settings)
             if result.success:
-                record_published(settings.warehouse_path, state)
+                record_complete(settings.warehouse_path)
     except WarehouseBusy as busy:
         raise RunFailed(str(busy), 2) from None
     if not result.success:
         raise RunFailed(_failure_message(result), 1)
     return RunOutcome(_published_summary(settings), "rebuilt")
+
+
+def published_state(warehouse_path: Path) -> RawState | None:
+    """The fingerprint of the inputs the published warehouse was built from, when the run that published it
+    completed (`raw_changes.is_complete`); else None."""
+    import duckdb
+
+    from pipelines.load.build_inputs import recorded_build_inputs
+
+    if not is_complete(warehouse_path):
+        return None
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+            return recorded_build_inputs(con)
+    except duckdb.Error:  # unreadable, or held by a writer: compare with nothing, so rebuild
+        return None
 
 
 def _published_summary(settings: SdzSettings) -> RunSummary:
