@@ -8,6 +8,7 @@ mean. Same numbers, same bytes, as the report charts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 from pipelines.publish.reports import svg
@@ -22,14 +23,11 @@ MUTED = "#888888"
 def sparkline(chart_id: str, years: tuple[int, int], points: Sequence[tuple[int, float]], label: str) -> str:
     """The zone's values over the round's years (first .. last, ticked at both ends): a line broken where a
     year is missing, the latest value marked; 无数据 when the zone reported none."""
-    canvas = svg.Canvas(150, 30)
+    canvas = svg.Canvas(150, 30, list(_sparkline_frame(years)))
     x = svg.Scale(years[0], years[1], 5, 145)
     low, high = svg.data_range([value for _, value in points])
     pad = (high - low) * 0.1 or 1.0
     y = svg.Scale(low - pad, high + pad, 26, 4)
-    canvas.line(5, 28, 145, 28, "#cccccc", 0.6)
-    for year in years:
-        canvas.line(x(year), 26, x(year), 30, "#cccccc", 0.6)
     if not points:
         canvas.text(75, 15, "无数据 no data", 8, "middle", colour=MUTED)
     run: list[tuple[float, float]] = []
@@ -42,6 +40,16 @@ def sparkline(chart_id: str, years: tuple[int, int], points: Sequence[tuple[int,
     if points:
         canvas.dot(x(points[-1][0]), y(points[-1][1]), 2.2, ZONE_COLOUR)
     return canvas.svg(chart_id, label)
+
+
+@functools.lru_cache(maxsize=64)
+def _sparkline_frame(years: tuple[int, int]) -> tuple[str, ...]:
+    """The base line and the ticks at the first and last year, the same on every sparkline of a round."""
+    canvas, x = svg.Canvas(150, 30), svg.Scale(years[0], years[1], 5, 145)
+    canvas.line(5, 28, 145, 28, "#cccccc", 0.6)
+    for year in years:
+        canvas.line(x(year), 26, x(year), 30, "#cccccc", 0.6)
+    return tuple(canvas.parts)
 
 
 def _run(canvas: svg.Canvas, points: list[tuple[float, float]]) -> None:

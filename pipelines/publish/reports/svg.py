@@ -10,6 +10,7 @@ estimated (CJK glyphs one em, Latin glyphs a little over half an em), generously
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -185,6 +186,15 @@ def axes(canvas: Canvas, panel: Panel, xticks: Sequence[tuple[float, str]], ytic
          grid: str = "y", xlabel: str | None = None, ylabel: str | None = None,
          title: Sequence[str] = (), title_size: float = 9) -> None:
     """Grid lines, the left and bottom axis lines, tick marks and labels, axis labels and a title above, left."""
+    canvas.parts.extend(_axes(panel, tuple(xticks), tuple(yticks), grid, xlabel, ylabel, tuple(title), title_size))
+
+
+# The same axes come back again and again (a national round's cards draw 17,000 score panels, most of them on
+# a few sets of ticks): drawn once, then reused.
+@functools.lru_cache(maxsize=4096)
+def _axes(panel: Panel, xticks: tuple[tuple[float, str], ...], yticks: tuple[tuple[float, str], ...], grid: str,
+          xlabel: str | None, ylabel: str | None, title: tuple[str, ...], title_size: float) -> tuple[str, ...]:
+    canvas = Canvas(0, 0)
     for value, _ in yticks if grid in ("y", "both") else ():
         canvas.line(panel.left, panel.y(value), panel.right, panel.y(value), GRID, 0.6)
     for value, _ in xticks if grid in ("x", "both") else ():
@@ -204,6 +214,7 @@ def axes(canvas: Canvas, panel: Panel, xticks: Sequence[tuple[float, str]], ytic
         canvas.text(panel.left - widest - 14, (panel.top + panel.bottom) / 2, ylabel, 8.5, "middle", vertical=True)
     for i, line in enumerate(title):
         canvas.text(panel.left, panel.top - 8 - (len(title) - 1 - i) * (title_size + 3), line, title_size)
+    return tuple(canvas.parts)
 
 
 @dataclass(frozen=True)
