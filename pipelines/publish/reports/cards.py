@@ -302,19 +302,23 @@ def write_cards(warehouse_path: Path, reports_dir: Path, method_file: Path,
     used: set[str] = set()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         check_method(con, Path(method_file), digest)
-        for round_year, _last_batch in data.rounds(con):
+        rounds = [round_year for round_year, _last_batch in data.rounds(con)]
+    for round_year in rounds:
+        # A connection per round, closed before the cards are rendered in forked processes: a child then
+        # shares no open database (nor its threads) with its parent.
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
             inputs = card_inputs(con, round_year)
-            key = cache.cache_key(inputs.digest(), digest, code)
-            used.add(key)
-            folder = reports_dir / str(round_year) / "zones"
-            staging = folder.with_name(".zones.writing")
-            shutil.rmtree(staging, ignore_errors=True)
-            if not cache.restore_folder(cache_dir, key, staging):
-                write_round(staging, inputs, method, environment)
-                cache.store(cache_dir, key, staging, names=None)
-            shutil.rmtree(folder, ignore_errors=True)
-            staging.rename(folder)
-            written += sorted(folder.iterdir())
+        key = cache.cache_key(inputs.digest(), digest, code)
+        used.add(key)
+        folder = reports_dir / str(round_year) / "zones"
+        staging = folder.with_name(".zones.writing")
+        shutil.rmtree(staging, ignore_errors=True)
+        if not cache.restore_folder(cache_dir, key, staging):
+            write_round(staging, inputs, method, environment)
+            cache.store(cache_dir, key, staging, names=None)
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+        written += sorted(folder.iterdir())
     cache.prune(cache_dir, used)
     return written
 
