@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
+
+WHITE_SPACE = re.compile(r"\s+")
 
 DEFINITIONS = resources.files("schemas")
 
@@ -93,9 +95,11 @@ class Catalogue:
         return None
 
 
+# Read for every label, name and unit cell of every workbook: the same few hundred texts again and again.
+@lru_cache(maxsize=8192)
 def normalise_text(text: str) -> str:
     """NFKC-normalise (full-width to half-width) and remove all white space."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return WHITE_SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def normalise_unit(unit: str) -> str:
