@@ -264,7 +264,7 @@ def write_round(folder: Path, inputs: CardInputs, method: Method, environment: E
     parts = {name: inputs.by_zone(name) for name in FRAMES}
     zones, nodes = inputs.zones.to_dict("records"), _nodes(method)
     count = usable_cores() if len(zones) >= FORK_FROM_CARDS else 1
-    size = -(-len(zones) // count)
+    size = max(1, -(-len(zones) // count))  # (a round expecting no zone still gets its index page)
     run_forked([partial(_write_pages, folder, render_cards(inputs, zones[start:start + size], parts, nodes,
                                                            environment))
                 for start in range(0, len(zones), size)])
