@@ -12,11 +12,9 @@ of the template (indicator × year), never to the cells of the zone's own file.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
 import shutil
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -25,14 +23,15 @@ import pandas as pd
 from pipelines.ingest.registry import expected_in_round
 from pipelines.publish.feedback import KIND_LABELS
 from pipelines.publish.template_workbook import Cell, CellMark, ZoneTemplate, template_workbook
+from pipelines.runtime.forked import run_in_parts
 from schemas.catalogue import FIRST_YEAR, load_catalogue, load_reason_codes
 from schemas.messages import message, number_text
 
 SUPPLEMENTARY = 2
 UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')  # not allowed in a Windows file name
-# From this many workbooks on they are written by one process per core (about 10 ms of CPU each, most of it
-# XlsxWriter's formula handling of the data validation); fewer do not pay for starting the processes.
-PARALLEL_FROM_WORKBOOKS = 400
+# From this many workbooks on they are written in parts, one per usable core, by forked processes
+# (`runtime.forked`; about 10 ms of CPU a workbook, most of it XlsxWriter's handling of the data validation).
+FORK_FROM_WORKBOOKS = 100
 # Which kinds of finding are worse: a cell with several is highlighted as the first of them.
 SEVERITY = ("rejected", "warning")
 
@@ -61,19 +60,14 @@ def write_templates(warehouse_path: Path, round_year: int, batch: int = 1, zone_
     folder = out or templates_folder(warehouse_path.parent, round_year, batch)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / file_name(zone) for zone in zones]
-    workers = min(os.cpu_count() or 1, 8)
-    if len(zones) < PARALLEL_FROM_WORKBOOKS or workers < 2:
-        for zone, path in zip(zones, paths, strict=True):
-            write_workbook(zone, path)
-    else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            list(pool.map(write_workbook, zones, paths, chunksize=max(1, len(zones) // (workers * 8))))
+    run_in_parts(list(zip(zones, paths, strict=True)), write_workbooks, FORK_FROM_WORKBOOKS)
     return paths
 
 
-def write_workbook(zone: ZoneTemplate, path: Path) -> None:
-    """One zone's template into `path`."""
-    path.write_bytes(template_workbook(zone))
+def write_workbooks(zones_and_paths: Sequence[tuple[ZoneTemplate, Path]]) -> None:
+    """Each zone's template into its path."""
+    for zone, path in zones_and_paths:
+        path.write_bytes(template_workbook(zone))
 
 
 def write_supplementary_templates(warehouse_path: Path, output_dir: Path) -> list[Path]:

@@ -17,6 +17,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
+
+Item = TypeVar("Item")
 
 LOG = logging.getLogger(__name__)
 
@@ -53,3 +57,12 @@ def run_forked(tasks: Sequence[Callable[[], object]]) -> None:
         if os.waitstatus_to_exitcode(status) != 0:
             LOG.warning("a forked task failed (exit status %s): running it here", os.waitstatus_to_exitcode(status))
             tasks[index]()
+
+
+def run_in_parts(items: Sequence[Item], work: Callable[[Sequence[Item]], object], fork_from: int) -> None:
+    """`work` on `items` cut into contiguous parts, one per usable core, run at once by `run_forked`; fewer
+    than `fork_from` items (forking would not pay) or one core: `work(items)` here."""
+    parts = usable_cores() if len(items) >= fork_from else 1
+    size = max(1, -(-len(items) // parts))
+    run_forked([partial(work, items[start:start + size]) for start in range(0, len(items), size)] or
+               [partial(work, items)])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -31,7 +30,7 @@ from pipelines.publish.reports.card_data import ByZone, CardInputs, card_inputs,
 from pipelines.publish.reports.method_text import node_name
 from pipelines.publish.reports.model import REGION_LABELS, STATUS_LABELS, type_label
 from pipelines.publish.reports.render import check_method, report_environment, significant
-from pipelines.runtime.forked import run_forked, usable_cores
+from pipelines.runtime.forked import run_in_parts
 
 POSITIONS = {"below_q1": "低于四分位距 below the IQR", "within_iqr": "四分位距内 within the IQR",
              "above_q3": "高于四分位距 above the IQR"}
@@ -263,11 +262,8 @@ def write_round(folder: Path, inputs: CardInputs, method: Method, environment: E
     are usable cores, rendered at once (a part per forked process, `runtime.forked`)."""
     parts = {name: inputs.by_zone(name) for name in FRAMES}
     zones, nodes = inputs.zones.to_dict("records"), _nodes(method)
-    count = usable_cores() if len(zones) >= FORK_FROM_CARDS else 1
-    size = max(1, -(-len(zones) // count))  # (a round expecting no zone still gets its index page)
-    run_forked([partial(_write_pages, folder, render_cards(inputs, zones[start:start + size], parts, nodes,
-                                                           environment))
-                for start in range(0, len(zones), size)])
+    run_in_parts(zones, lambda part: _write_pages(folder, render_cards(inputs, part, parts, nodes, environment)),
+                 FORK_FROM_CARDS)
     _write_pages(folder, [("index.html", render_index(inputs, zones, parts, environment))])
 
 
