@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.runtime.forked import run_forked
+from pipelines.runtime.forked import run_forked, run_in_parts
 
 
 def write_pid(path: Path) -> None:
@@ -39,3 +39,15 @@ def test_an_error_is_raised_here_with_its_message(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="a card could not be rendered"):
         run_forked([partial(write_pid, tmp_path / "first.pid"), broken])
+
+
+def test_items_in_parts_each_written_once(tmp_path: Path) -> None:
+    def write_each(part: list[int]) -> None:
+        for item in part:
+            (tmp_path / f"{item}.done").write_text(str(os.getpid()))
+
+    run_in_parts(list(range(7)), write_each, fork_from=2)
+    assert sorted(int(p.stem) for p in tmp_path.glob("*.done")) == list(range(7))
+    called: list[list[int]] = []
+    run_in_parts([], called.append, fork_from=2)  # nothing to do: the work still runs once (an index page, say)
+    assert called == [[]]
