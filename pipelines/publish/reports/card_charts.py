@@ -12,8 +12,8 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from pipelines.publish.reports import svg
-from pipelines.publish.reports.card_data import missing
 from pipelines.publish.reports.charts import TYPE_STYLE, number_format
+from pipelines.publish.reports.model import missing
 
 ZONE_COLOUR = "#D55E00"  # the zone itself, in every chart of the card
 TYPE_COLOUR = TYPE_STYLE["county"][0]  # its type's distribution and mean

@@ -83,12 +83,6 @@ class CardInputs:
         return ByZone(getattr(self, frame_name))
 
 
-def missing(value: object) -> bool:
-    """Whether a value read from a card mart is empty (NULL: None, NaN or pandas' NA), without pandas' per-call
-    cost (a national round's cards test millions of values)."""
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
 class ByZone:
     """The rows of a frame ordered by zone code, handed out a zone at a time as records (dicts).
 

@@ -26,9 +26,9 @@ from markupsafe import Markup, escape
 from pipelines.index.method import Method, load_method
 from pipelines.index.zone_scores import SENSITIVITY_RUNS, method_digest
 from pipelines.publish.reports import cache, card_charts, data
-from pipelines.publish.reports.card_data import ByZone, CardInputs, card_inputs, missing
+from pipelines.publish.reports.card_data import ByZone, CardInputs, card_inputs
 from pipelines.publish.reports.method_text import node_name
-from pipelines.publish.reports.model import REGION_LABELS, STATUS_LABELS, type_label
+from pipelines.publish.reports.model import REGION_LABELS, STATUS_LABELS, missing, type_label
 from pipelines.publish.reports.render import check_method, report_environment, significant
 from pipelines.runtime.forked import run_in_parts
 

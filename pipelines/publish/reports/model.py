@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from schemas.catalogue import load_catalogue
+
+
+def missing(value: object) -> bool:
+    """Whether a value read from the warehouse is empty (NULL: None, NaN or pandas' NA), without pandas'
+    per-call cost (a national round's cards test millions of values)."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float | np.floating)
+                                                                   and value != value)
+
 
 TYPE_LABELS = {"county": "县域型 county", "district": "城区型 urban district",
                "prefecture": "地级市型 prefecture-level city", "township": "乡镇型 township"}

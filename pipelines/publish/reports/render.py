@@ -28,7 +28,7 @@ from pipelines.index.method import load_method
 from pipelines.index.zone_scores import method_digest
 from pipelines.publish.reports import cache, data
 from pipelines.publish.reports.evaluation import evaluation_report
-from pipelines.publish.reports.model import Paragraph, Report, Table
+from pipelines.publish.reports.model import Paragraph, Report, Table, missing
 from pipelines.publish.reports.monitoring import monitoring_report
 from pipelines.publish.reports.pdf import PdfPrinter
 from pipelines.publish.spreadsheets import (
@@ -144,7 +144,7 @@ def body_rows(table: Table) -> Markup:
 
 def format_cell(value: object, kind: str) -> str:
     """A table cell as the HTML page shows it (the workbook keeps the full number)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if missing(value):
         return "–"
     if kind in ("text", "note"):
         return str(value)
