@@ -11,7 +11,6 @@ files sharing a key are read once. Byte-identical copies are each read for what 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +25,7 @@ from pipelines.ingest.inventory import preference_order, settle_copies
 from pipelines.ingest.registry import expected_in_round
 from pipelines.ingest.submission import FileRejected, ParsedFile, ZoneLookup, arrow_frame
 from pipelines.ingest.workbook_reader import DEFAULT_MAX_INFLATED, read_workbook_table
+from pipelines.runtime.forked import usable_cores
 from pipelines.validate.values import by_unique, normalised_codes
 from schemas.messages import message
 from schemas.observations import CELL_COLUMNS, cells_arrow_schema
@@ -86,7 +86,7 @@ def read_all(
     files: list[tuple[Path, str]], zones: ZoneLookup, max_inflated_bytes: int, parallel_from: int = PARALLEL_FROM_FILES
 ) -> list[ParsedFile | FileRejected]:
     """Outcomes of (path, file format) in order; many files are read by one process per core."""
-    workers = min(os.cpu_count() or 1, 8)
+    workers = min(usable_cores(), 8)
     if len(files) < parallel_from or workers < 2:
         return [read_outcome(path, file_format, zones, max_inflated_bytes) for path, file_format in files]
     # The registry travels once per chunk of files (with the function), not once per file.

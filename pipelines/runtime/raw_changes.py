@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib.metadata import requires
 from pathlib import Path
 
@@ -61,13 +61,6 @@ class RawState:
 
     inputs: str
     files: dict[str, FileState]
-
-    def to_json(self) -> dict:
-        return {"inputs": self.inputs, "files": {path: asdict(state) for path, state in self.files.items()}}
-
-    @classmethod
-    def from_json(cls, data: dict) -> RawState:
-        return cls(data["inputs"], {path: FileState(**state) for path, state in data["files"].items()})
 
 
 @dataclass(frozen=True)

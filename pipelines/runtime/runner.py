@@ -86,8 +86,9 @@ def run_with_outcome(settings: SdzSettings) -> RunOutcome:
         check_can_run(settings)
     try:
         with run_lock(settings.lock_path):
-            state = current_state(settings)
+            # (a rebuild needs no fingerprint here: its load step takes the one the warehouse records)
             if may_be_unchanged:
+                state = current_state(settings)
                 if raw_changes(published_state(settings.warehouse_path), state).nothing:
                     record_unchanged_run(settings, state)
                     return RunOutcome(_published_summary(settings), "unchanged")

@@ -101,9 +101,8 @@ class ByZone:
 
     def get(self, zone_code: str) -> list[dict]:
         """The zone's rows in the frame's order (none: an empty list)."""
-        start, end = self.spans.get(zone_code, (0, 0))
         return [dict(zip(self.columns, row, strict=True))
-                for row in zip(*(array[start:end] for array in self.arrays), strict=True)]
+                for row in zip(*self.arrays_of(zone_code).values(), strict=True)]
 
     def arrays_of(self, zone_code: str) -> dict[str, np.ndarray]:
         """The zone's rows as one array per column (views, no record built: for the long frames)."""
